@@ -1,0 +1,107 @@
+// The one place that decides how we trust a Proxmox host. The server and `spec:pull` both use it,
+// so a CA file, a pinned fingerprint and the insecure switch behave the same everywhere.
+import { readFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+
+export interface TlsSettings {
+  /** Verify the certificate chain and host name (default true). */
+  verify: boolean;
+  /** PEM file with the CA (or the self-signed certificate) to trust. */
+  caFile?: string | undefined;
+  /** SHA-256 fingerprint of the host certificate, as the Proxmox UI shows it. */
+  fingerprint?: string | undefined;
+}
+
+export interface AgentLimits {
+  /** Upper bound on simultaneous upstream connections (and so requests). */
+  connections?: number;
+  /** Time to establish TCP + TLS. */
+  connectTimeoutMs?: number;
+  /** Time to wait for response headers, and between body chunks. */
+  requestTimeoutMs?: number;
+  /** Largest response body read; larger ones abort the request. */
+  maxResponseBytes?: number;
+}
+
+const FINGERPRINT_HEX = /^[0-9a-f]{64}$/;
+
+/** Accepts `AA:BB:...`, `aabb...` or `sha256/AA:BB...`; returns 64 lowercase hex digits. */
+export function normaliseFingerprint(input: string): string {
+  const hex = input.trim().replace(/^sha-?256[:/ ]?/i, '').replace(/[:\s]/g, '').toLowerCase();
+  if (!FINGERPRINT_HEX.test(hex)) {
+    throw new Error(
+      'PROXMOX_TLS_FINGERPRINT must be a SHA-256 fingerprint: 32 hex byte pairs such as "AB:CD:...", as shown under Node > System > Certificates',
+    );
+  }
+  return hex;
+}
+
+export class FingerprintMismatchError extends Error {
+  override readonly name = 'FingerprintMismatchError';
+  readonly code = 'ERR_TLS_FINGERPRINT_MISMATCH';
+  constructor(readonly presented: string) {
+    super('the host certificate does not match PROXMOX_TLS_FINGERPRINT');
+  }
+}
+
+function formatFingerprint(hex: string): string {
+  return (hex.match(/../g) ?? []).join(':').toUpperCase();
+}
+
+/** Builds the TLS part of the connection options; reads the CA file once. */
+function connectOptions(settings: TlsSettings): { ca?: string; rejectUnauthorized: boolean } {
+  // With a pinned fingerprint the chain is not what we trust: the exact certificate is.
+  const pinned = settings.fingerprint !== undefined;
+  const options: { ca?: string; rejectUnauthorized: boolean } = {
+    rejectUnauthorized: settings.verify && !pinned,
+  };
+  if (settings.caFile !== undefined) options.ca = readFileSync(settings.caFile, 'utf8');
+  return options;
+}
+
+export function createAgent(settings: TlsSettings, limits: AgentLimits = {}): Agent {
+  const pinned = settings.fingerprint === undefined ? undefined : normaliseFingerprint(settings.fingerprint);
+  const base = buildConnector({
+    ...connectOptions(settings),
+    timeout: limits.connectTimeoutMs ?? 10_000,
+    // A resumed session can skip the certificate: every connection must show it.
+    maxCachedSessions: pinned === undefined ? 100 : 0,
+  });
+  const connect: buildConnector.connector =
+    pinned === undefined
+      ? base
+      : (options, callback) => {
+          base(options, (error, socket) => {
+            if (error !== null) {
+              callback(error, null);
+              return;
+            }
+            const cert = (socket as TLSSocket).getPeerCertificate();
+            const presented = cert.fingerprint256.replace(/:/g, '').toLowerCase();
+            if (presented !== pinned) {
+              socket.destroy();
+              callback(new FingerprintMismatchError(formatFingerprint(presented)), null);
+              return;
+            }
+            callback(null, socket);
+          });
+        };
+  return new Agent({
+    connect,
+    connections: limits.connections ?? 8,
+    headersTimeout: limits.requestTimeoutMs ?? 15_000,
+    bodyTimeout: limits.requestTimeoutMs ?? 15_000,
+    keepAliveTimeout: 30_000,
+    maxResponseSize: limits.maxResponseBytes ?? 16 * 1024 * 1024,
+  });
+}
+
+/** A `fetch` bound to one agent, for openapi-fetch and for `spec:pull`. */
+export function createFetch(agent: Agent): typeof globalThis.fetch {
+  return ((input: RequestInfo | URL, init?: RequestInit) =>
+    undiciFetch(input as Parameters<typeof undiciFetch>[0], {
+      ...(init as Parameters<typeof undiciFetch>[1]),
+      dispatcher: agent,
+    })) as unknown as typeof globalThis.fetch;
+}
