@@ -1,0 +1,225 @@
+// `npm run spec:pull -- --from <file | https URL | host[:port]> [--release X] [--dry-run] [--root DIR]`
+//
+// Fetches a Proxmox apidoc.js, converts it, compares it with the current pin for every tool in
+// tools.yaml, prints the upgrade report, and only when no tool breaks writes the new pin, the lock
+// and the bindings. When a tool would break, nothing on disk changes and the exit code is 1.
+//
+// The release: `--release` wins; otherwise the name `apidoc-X.Y.Z.js`; otherwise "unknown". A host
+// does not tell it without a login, and its `/version` reports pve-manager, not the pve-docs
+// package whose schema the viewer serves, so guessing from there would pin a wrong number.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createAgent, createFetch, type TlsSettings } from '../src/tls.js';
+import { renderBindings } from './bindings.js';
+import { CONVERTER_VERSION, convertApidoc, serializeSpec } from './convert-apidoc.js';
+import { buildUpgradeReport, formatUpgradeReport } from './upgrade-report.js';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MAX_BYTES = 64 * 1024 * 1024;
+
+export const SPEC_FILE = 'spec/proxmox-ve.openapi.json';
+export const LOCK_FILE = 'spec/proxmox-ve.lock.json';
+export const BINDINGS_FILE = 'src/generated/proxmox-api.ts';
+
+export interface PullOptions {
+  from: string;
+  release?: string | undefined;
+  dryRun: boolean;
+  root: string;
+}
+
+export interface Lock {
+  pveDocsRelease: string;
+  sourceSha256: string;
+  origin: string;
+  getOperations: number;
+  converter: number;
+}
+
+class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): PullOptions {
+  let from: string | undefined;
+  let release: string | undefined;
+  let root = REPO_ROOT;
+  let dryRun = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg ?? ''} needs a value`);
+      return v;
+    };
+    if (arg === '--from') from = value();
+    else if (arg === '--release') release = value();
+    else if (arg === '--root') root = resolve(value());
+    else if (arg === '--dry-run') dryRun = true;
+    else throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+  }
+  if (from === undefined) throw new UsageError('--from is required');
+  if (release !== undefined && !/^[0-9A-Za-z][0-9A-Za-z.+~-]*$/.test(release)) throw new UsageError('--release must look like 9.1.3');
+  return { from, release, dryRun, root };
+}
+
+export type Source = { kind: 'file'; path: string } | { kind: 'url'; url: URL };
+
+/** A file path that exists, an https URL, or a host (with optional port) of a Proxmox node. */
+export function resolveSource(from: string): Source {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(from)) {
+    const url = new URL(from);
+    if (url.protocol !== 'https:') throw new UsageError('only https URLs are accepted');
+    return { kind: 'url', url };
+  }
+  if (existsSync(from)) return { kind: 'file', path: resolve(from) };
+  const host = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/.exec(from);
+  if (host) {
+    return { kind: 'url', url: new URL(`https://${host[1] ?? ''}:${host[2] ?? '8006'}/pve-docs/api-viewer/apidoc.js`) };
+  }
+  throw new UsageError(`--from ${JSON.stringify(from)} is neither an existing file, an https URL nor a host[:port]`);
+}
+
+export function tlsSettingsFromEnv(env: NodeJS.ProcessEnv): TlsSettings {
+  const verifyRaw = env.PROXMOX_VERIFY_SSL?.trim().toLowerCase();
+  return {
+    verify: !(verifyRaw === 'false' || verifyRaw === '0' || verifyRaw === 'no'),
+    caFile: env.PROXMOX_SSL_CERT === '' ? undefined : env.PROXMOX_SSL_CERT,
+    fingerprint: env.PROXMOX_TLS_FINGERPRINT === '' ? undefined : env.PROXMOX_TLS_FINGERPRINT,
+  };
+}
+
+async function fetchSource(source: Source, env: NodeJS.ProcessEnv): Promise<Buffer> {
+  if (source.kind === 'file') return readFile(source.path);
+  const agent = createAgent(tlsSettingsFromEnv(env), { maxResponseBytes: MAX_BYTES, requestTimeoutMs: 60_000 });
+  try {
+    const response = await createFetch(agent)(source.url, { headers: { accept: '*/*' } });
+    if (!response.ok) throw new Error(`GET ${source.url.href} answered ${response.status} ${response.statusText}`);
+    return Buffer.from(await response.arrayBuffer());
+  } finally {
+    await agent.close();
+  }
+}
+
+export function detectRelease(source: Source, explicit: string | undefined): string | undefined {
+  if (explicit !== undefined) return explicit;
+  const name = source.kind === 'file' ? basename(source.path) : basename(source.url.pathname);
+  return /^apidoc-(\d+\.\d+(?:\.\d+)?(?:-\d+)?)\.js$/.exec(name)?.[1];
+}
+
+function originOf(source: Source): string {
+  return source.kind === 'file' ? `file:${basename(source.path)}` : source.url.href;
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+type CompileManifest = (yamlText: string, spec: unknown) => unknown;
+
+/** The manifest compiler lives in src/manifest.ts once it exists; until then this step is skipped. */
+async function loadManifestCompiler(): Promise<CompileManifest | undefined> {
+  const modulePath = join(REPO_ROOT, 'src', 'manifest.ts');
+  if (!existsSync(modulePath)) return undefined;
+  const mod = (await import(pathToFileURL(modulePath).href)) as { compileManifest?: unknown };
+  return typeof mod.compileManifest === 'function' ? (mod.compileManifest as CompileManifest) : undefined;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.tmp-${String(process.pid)}`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+}
+
+export interface PullIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs one pull; returns the exit code. */
+export async function specPull(options: PullOptions, io: PullIo): Promise<number> {
+  const source = resolveSource(options.from);
+  const release = detectRelease(source, options.release);
+  if (release === undefined) {
+    io.err('note: the release could not be read from the file name; pinning as "unknown". Pass --release X.Y.Z (the pve-docs version shown by `pveversion -v`).\n');
+  }
+  const bytes = await fetchSource(source, io.env);
+  const text = bytes.toString('utf8');
+  const converted = convertApidoc(text, { release: release ?? 'unknown' });
+  for (const warning of converted.warnings) io.err(`warning: ${warning}\n`);
+  const specText = serializeSpec(converted.document);
+
+  const specPath = join(options.root, SPEC_FILE);
+  const currentText = await readIfExists(specPath);
+  const currentSpec: unknown = currentText === undefined ? {} : JSON.parse(currentText);
+  const toolsText = (await readIfExists(join(options.root, 'tools.yaml'))) ?? 'tools: []\n';
+  const report = buildUpgradeReport(currentSpec, converted.document, toolsText);
+  io.out(formatUpgradeReport(report));
+
+  if (report.broken.length > 0) {
+    io.err('spec:pull: a tool would break; nothing was written. Fix tools.yaml or stay on the current pin.\n');
+    return 1;
+  }
+
+  const compile = await loadManifestCompiler();
+  if (compile === undefined) {
+    io.out('note: src/manifest.ts (compileManifest) is not there yet; tools.yaml was not re-validated.\n');
+  } else {
+    try {
+      compile(toolsText, JSON.parse(specText));
+    } catch (error) {
+      io.err(`spec:pull: tools.yaml does not compile against the new spec; nothing was written.\n${(error as Error).message}\n`);
+      return 1;
+    }
+    io.out('tools.yaml compiles against the new spec.\n');
+  }
+
+  if (options.dryRun) {
+    io.out('dry run: nothing was written.\n');
+    return 0;
+  }
+  const lock: Lock = {
+    pveDocsRelease: release ?? 'unknown',
+    sourceSha256: createHash('sha256').update(bytes).digest('hex'),
+    origin: originOf(source),
+    getOperations: converted.getOperations,
+    converter: CONVERTER_VERSION,
+  };
+  // Everything is computed before the first write, so a failure leaves the old pin whole.
+  const bindings = await renderBindings(specText);
+  await writeAtomically(specPath, specText);
+  await writeAtomically(join(options.root, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
+  await writeAtomically(join(options.root, BINDINGS_FILE), bindings);
+  io.out(`pinned pve-docs ${lock.pveDocsRelease}: ${String(lock.getOperations)} GET operations (${SPEC_FILE}, ${LOCK_FILE}, ${BINDINGS_FILE}).\n`);
+  return 0;
+}
+
+async function main(): Promise<void> {
+  const io: PullIo = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    env: process.env,
+  };
+  try {
+    process.exitCode = await specPull(parseArgs(process.argv.slice(2)), io);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`spec:pull: ${message}\n`);
+    if (error instanceof UsageError) {
+      io.err('usage: npm run spec:pull -- --from <file | https URL | host[:port]> [--release X.Y.Z] [--dry-run] [--root DIR]\n');
+    }
+    process.exitCode = 2;
+  }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}
