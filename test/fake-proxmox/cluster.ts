@@ -189,7 +189,11 @@ function applySpecials(guests: GuestModel[], onlineNodes: NodeModel[]): void {
   }
   set(102, { type: 'lxc', name: 'dns-01', status: 'running', tags: 'prod;dns', pool: 'production' });
   set(103, { type: 'qemu', name: 'tpl-debian-12', status: 'stopped', template: true, tags: 'template', agent: 'ok', backedUp: false });
-  set(104, { type: 'qemu', name: 'mail-01', status: 'running', lock: 'backup', tags: 'prod;mail', hastate: 'started', agent: 'ok' });
+  const locked = byId.get(104);
+  if (locked !== undefined) {
+    Object.assign(locked, { type: 'qemu', name: 'mail-01', status: 'running', lock: 'backup', tags: 'prod;mail', hastate: 'started' });
+    delete locked.agent;
+  }
   set(105, {
     type: 'qemu',
     // An attacker-chosen name: right-to-left override and zero-width characters.

@@ -300,7 +300,15 @@ export async function startFakeProxmox(options: FakeOptions = {}): Promise<FakeP
       if (res.destroyed || closed) return false;
       sent += text.length;
       if (!res.write(text)) {
-        await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
       }
       return !res.destroyed;
     };
