@@ -703,6 +703,63 @@ export const handlers = new Map<string, Handler>([
     { Package: 'proxmox-kernel-6.17', Title: 'Latest Proxmox Kernel Image', Version: '6.17.2-2', OldVersion: '6.17.2-1', Arch: 'all', Origin: 'Proxmox', Priority: 'optional', Section: 'admin', Description: 'Meta package for the latest kernel.' },
     { Package: 'openssl', Title: 'Secure Sockets Layer toolkit', Version: '3.5.4-1~deb13u1', OldVersion: '3.5.1-1', Arch: 'amd64', Origin: 'Debian', Priority: 'optional', Section: 'utils', Description: 'Secure Sockets Layer toolkit - cryptographic utility', NotifyStatus: '3.5.4-1~deb13u1' },
   ]],
+  ['/cluster/nextid', (ctx) => {
+    const wanted = ctx.query['vmid'];
+    if (wanted !== undefined) {
+      if (ctx.index.guests.has(Number(wanted))) throw paramError({ vmid: `VM ${wanted} already exists` });
+      return wanted;
+    }
+    let next = 100;
+    while (ctx.index.guests.has(next)) next++;
+    // Proxmox sends the id as a string.
+    return String(next);
+  }],
+  ['/cluster/options', (ctx) => ({ keyboard: 'en-us', console: 'html5', migration: { type: 'secure' }, 'next-id': { lower: 100 }, description: `Lab cluster ${ctx.index.model.name}` })],
+  ['/cluster/config/nodes', (ctx) =>
+    ctx.index.model.nodes.map((n) => ({ node: n.name, name: n.name, nodeid: String(n.nodeid), quorum_votes: '1', ring0_addr: n.ip }))],
+  ['/cluster/ha/groups', () => [{ group: 'prefer-pve1', type: 'group', nodes: 'pve1:2,pve2:1', restricted: 0, nofailback: 0, digest: digest('ha-group') }]],
+  ['/access/users', (ctx) => {
+    const users: Row[] = [
+      { userid: 'root@pam', enable: 1, expire: 0, firstname: '', lastname: '', email: 'root@lab.example', 'realm-type': 'pam' },
+      { userid: 'admin@pve', enable: 1, expire: 0, email: 'admin@lab.example', groups: 'admins', 'realm-type': 'pve' },
+      { userid: 'ops@pve', enable: 0, expire: ctx.index.model.now - 86_400, comment: 'left the team', 'realm-type': 'pve' },
+    ];
+    return users.filter((u) => ctx.can(`/access/users/${String(u['userid'])}`, 'User.Modify') || ctx.can('/access', 'Sys.Audit'));
+  }],
+  ['/nodes/{node}/netstat', (ctx) =>
+    (ctx.index.guestsByNode.get(node(ctx).name) ?? [])
+      .filter((g) => g.type === 'qemu' && g.status === 'running')
+      .map((g) => ({ vmid: String(g.vmid), dev: `tap${g.vmid}i0`, in: String(ctx.index.metrics(g).netin), out: String(ctx.index.metrics(g).netout) }))],
+  ['/nodes/{node}/hosts', (ctx) => {
+    const n = node(ctx);
+    const data = `127.0.0.1 localhost.localdomain localhost\n${n.ip} ${n.name}.lab.example ${n.name}\n\n::1     ip6-localhost ip6-loopback\n`;
+    return { data, digest: digest(data) };
+  }],
+  ['/nodes/{node}/journal', (ctx) => {
+    const lines = syslogLines(node(ctx), ctx.index.model.now).map((r) => String(r['t']));
+    const last = int(ctx.query['lastentries'], 500);
+    return ['-- cursor: s=0000;i=1', ...lines.slice(-last), '-- cursor: s=0000;i=12c'];
+  }],
+  ['/nodes/{node}/apt/versions', (ctx) => [
+    { Package: 'proxmox-ve', Version: ctx.index.model.version.version, Title: 'Proxmox Virtual Environment', Arch: 'all', Origin: 'Proxmox', Priority: 'optional', Section: 'admin', CurrentState: 'Installed', RunningKernel: '6.17.2-1-pve', ManagerVersion: ctx.index.model.version.version },
+    { Package: 'pve-manager', Version: ctx.index.model.version.version, Title: 'Proxmox Virtual Environment Management Tools', Arch: 'amd64', Origin: 'Proxmox', Priority: 'optional', Section: 'admin', CurrentState: 'Installed' },
+    { Package: 'qemu-server', Version: '9.0.23', Title: 'Qemu Server Tools', Arch: 'amd64', Origin: 'Proxmox', Priority: 'optional', Section: 'admin', CurrentState: 'Installed' },
+    { Package: 'pve-container', Version: '6.0.14', Title: 'Proxmox VE Container management tool', Arch: 'all', Origin: 'Proxmox', Priority: 'optional', Section: 'perl', CurrentState: 'Installed' },
+  ]],
+  ['/nodes/{node}/disks/lvmthin', () => [{ lv: 'data', vg: 'pve', lv_size: 1_932_735_283_200, used: 874_762_025_274, metadata_size: 16_106_127_360, metadata_used: 402_653_184, lv_state: 'a', lv_type: 't' }]],
+  ['/nodes/{node}/lxc/{vmid}/interfaces', (ctx) => {
+    const g = guest(ctx, 'lxc');
+    if (g.status !== 'running') throw new ApiError(500, `CT ${g.vmid} not running`);
+    return [
+      { name: 'lo', 'hwaddr': '00:00:00:00:00:00', inet: '127.0.0.1/8', inet6: '::1/128' },
+      { name: 'eth0', hwaddr: mac(g.vmid, 0).toLowerCase(), inet: `10.0.${(g.vmid >> 8) & 0xff}.${g.vmid & 0xff}/24` },
+    ];
+  }],
+  ...(['qemu', 'lxc'] as const).map((type): [string, Handler] => [`/nodes/{node}/${type}/{vmid}/firewall/options`, (ctx) => {
+    const g = guest(ctx, type);
+    return { enable: g.vmid % 2, dhcp: 1, ipfilter: 0, macfilter: 1, ndp: 1, policy_in: 'DROP', policy_out: 'ACCEPT', log_level_in: 'nolog', log_level_out: 'nolog', digest: digest(`fw${g.vmid}`) };
+  }]),
+  ['/nodes/{node}/firewall/options', () => ({ enable: 1, log_level_in: 'nolog', log_level_out: 'nolog', nosmurfs: 1, tcpflags: 0, digest: digest('node-fw') })],
   ['/nodes/{node}/certificates/info', (ctx) => [certificateInfo(ctx.certs.caPem, 'pve-root-ca.pem'), certificateInfo(ctx.certs.certPem, 'pve-ssl.pem')]],
 ]);
 
