@@ -2,7 +2,10 @@
 // so a CA file, a pinned fingerprint and the insecure switch behave the same everywhere.
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import { Agent, buildConnector, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
+
+/** openapi-fetch must build its requests with the same undici that sends them. */
+export const FetchRequest = UndiciRequest as unknown as typeof globalThis.Request;
 
 export interface TlsSettings {
   /** Verify the certificate chain and host name (default true). */
@@ -99,8 +102,8 @@ export function createAgent(settings: TlsSettings, limits: AgentLimits = {}): Ag
 
 /** A `fetch` bound to one agent, for openapi-fetch and for `spec:pull`. */
 export function createFetch(agent: Agent): typeof globalThis.fetch {
-  return ((input: RequestInfo | URL, init?: RequestInit) =>
-    undiciFetch(input as Parameters<typeof undiciFetch>[0], {
+  return ((input: Parameters<typeof undiciFetch>[0], init?: RequestInit) =>
+    undiciFetch(input, {
       ...(init as Parameters<typeof undiciFetch>[1]),
       dispatcher: agent,
     })) as unknown as typeof globalThis.fetch;

@@ -1,0 +1,56 @@
+// Regenerates everything derived from spec/ and tools.yaml: the TypeScript bindings, the compiled
+// manifest the server loads at start-up, and the README tool table. CI runs it and fails on a diff.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { writeBindings } from './bindings.js';
+import { compileManifest, ManifestError, type CompiledManifest } from '../src/manifest.js';
+
+const SPEC = 'spec/proxmox-ve.openapi.json';
+const TABLE_START = '<!-- tools:start (generated from tools.yaml by npm run generate) -->';
+const TABLE_END = '<!-- tools:end -->';
+
+export function toolTable(manifest: CompiledManifest): string {
+  const rows = manifest.tools.map((t) => {
+    const args = Object.keys(t.inputSchema.properties as object);
+    const argText = args.length ? args.map((a) => `\`${a}\``).join(', ') : '–';
+    return `| \`${t.name}\` | ${t.title} | \`GET ${t.path}\` | ${t.privilege} | ${argText} |`;
+  });
+  return [
+    TABLE_START,
+    '',
+    `${manifest.tools.length} tools, all annotated \`readOnlyHint: true\`, \`destructiveHint: false\`, \`idempotentHint: true\`.`,
+    '',
+    '| Tool | What it answers | Endpoint | Privilege | Arguments |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    TABLE_END,
+  ].join('\n');
+}
+
+export function compileProjectManifest(): CompiledManifest {
+  return compileManifest(readFileSync('tools.yaml', 'utf8'), JSON.parse(readFileSync(SPEC, 'utf8')));
+}
+
+async function main(): Promise<void> {
+  await writeBindings(SPEC, 'src/generated/proxmox-api.ts');
+  let manifest: CompiledManifest;
+  try {
+    manifest = compileProjectManifest();
+  } catch (error) {
+    if (error instanceof ManifestError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  writeFileSync('src/generated/manifest.json', `${JSON.stringify(manifest, null, 1)}\n`);
+  const readme = readFileSync('README.md', 'utf8');
+  const start = readme.indexOf(TABLE_START);
+  const end = readme.indexOf(TABLE_END);
+  if (start >= 0 && end > start) {
+    writeFileSync('README.md', readme.slice(0, start) + toolTable(manifest) + readme.slice(end + TABLE_END.length));
+  }
+  process.stderr.write(`generated: bindings, manifest (${manifest.tools.length} tools), README tool table\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) await main();

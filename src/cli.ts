@@ -1,0 +1,107 @@
+// Entry point: `proxmox-mcp` serves MCP over stdio; `proxmox-mcp doctor` checks the setup.
+// stdout carries only the protocol; every human-readable line goes to stderr.
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { loadManifest } from './load-manifest.js';
+import { SERVER_VERSION } from './mcp-server.js';
+import { createProxmoxServer } from './server.js';
+import { checkTokenPrivileges, describeExcess } from './token-check.js';
+
+const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox VE (stdio)
+
+Usage:
+  proxmox-mcp            serve MCP over stdio (configure with PROXMOX_* variables; see README)
+  proxmox-mcp doctor     check reachability, TLS, the token and its privileges, and the Proxmox release
+  proxmox-mcp --version
+`;
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`proxmox-mcp: ${message}\n`);
+  process.exit(code);
+}
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, 2);
+    throw error;
+  }
+}
+
+function warnAboutTls(config: Config, logger: Logger): void {
+  if (!config.verifySsl && config.fingerprint === undefined) {
+    logger.warn(
+      'PROXMOX_VERIFY_SSL=false: the Proxmox certificate is NOT verified, so anyone on the network path can read the token. Prefer PROXMOX_TLS_FINGERPRINT (pin the certificate shown in the Proxmox UI) or PROXMOX_SSL_CERT (a CA file).',
+    );
+  }
+}
+
+async function serve(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret] });
+  warnAboutTls(config, logger);
+  let manifest;
+  try {
+    manifest = await loadManifest(config.toolsFile);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error), 2);
+  }
+  const server = createProxmoxServer(config, manifest, logger);
+
+  const tokenCheck = async (): Promise<void> => {
+    const check = await checkTokenPrivileges(server.upstream, config.requestTimeoutMs);
+    if (check.error !== undefined) {
+      const message = `could not read the token's privileges (${check.error})`;
+      if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
+      logger.warn(message);
+    } else if (!check.ok) {
+      const message = describeExcess(config.tokenId, check.excess);
+      if (config.requireReadonlyToken) fail(`refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}`, 3);
+      logger.warn(message);
+    } else {
+      logger.debug('token privileges: read-only');
+    }
+  };
+  // With the strict setting nothing is served before the check passes; otherwise it must not delay start-up.
+  if (config.requireReadonlyToken) await tokenCheck();
+
+  const transport = new StdioServerTransport();
+  let closing = false;
+  const shutdown = (): void => {
+    if (closing) return;
+    closing = true;
+    void server.close().finally(() => process.exit(0));
+  };
+  transport.onclose = shutdown;
+  process.stdin.on('end', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  await server.mcp.connect(transport);
+  logger.info(`serving ${manifest.tools.length} read-only tools for ${config.host}:${config.port} over stdio`);
+  if (!config.requireReadonlyToken) setImmediate(() => void tokenCheck());
+}
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (arg === '--version' || arg === '-v') {
+    process.stderr.write(`${SERVER_VERSION}\n`);
+    return;
+  }
+  if (arg === '--help' || arg === '-h') {
+    process.stderr.write(USAGE);
+    return;
+  }
+  if (arg === 'doctor') {
+    const { runDoctor } = await import('./doctor.js');
+    process.exitCode = await runDoctor();
+    return;
+  }
+  if (arg !== undefined) fail(`unknown argument "${arg}"\n${USAGE}`, 2);
+  await serve();
+}
+
+main().catch((error: unknown) => {
+  fail(`failed to start: ${error instanceof Error ? error.message : String(error)}`, 1);
+});

@@ -1,0 +1,74 @@
+// `proxmox-mcp doctor`: checks the setup one step at a time and prints a verdict for each, on
+// stderr like everything else this program says. Exit code 0 only when nothing failed.
+import lock from '../spec/proxmox-ve.lock.json' with { type: 'json' };
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createUpstream, type UpstreamFailure } from './proxmox-client.js';
+import { baseUrl } from './server.js';
+import { checkTokenPrivileges, describeExcess, PERMISSIONS_PATH } from './token-check.js';
+import { redact } from './logger.js';
+
+type Verdict = 'PASS' | 'WARN' | 'FAIL';
+
+export async function runDoctor(env: Record<string, string | undefined> = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Promise<number> {
+  const state = { failed: false };
+  let secrets: string[] = [];
+  const report = (verdict: Verdict, check: string, detail: string): void => {
+    if (verdict === 'FAIL') state.failed = true;
+    write(`${verdict.padEnd(4)}  ${check.padEnd(18)} ${redact(detail, secrets)}\n`);
+  };
+
+  let config: Config;
+  try {
+    config = loadConfig(env);
+    secrets = [config.tokenSecret];
+    report('PASS', 'configuration', `${config.host}:${config.port} as ${config.tokenId}`);
+  } catch (error) {
+    report('FAIL', 'configuration', error instanceof ConfigError ? error.message : String(error));
+    return 1;
+  }
+  if (config.fingerprint !== undefined) report('PASS', 'tls mode', 'certificate pinned by PROXMOX_TLS_FINGERPRINT');
+  else if (!config.verifySsl) report('WARN', 'tls mode', 'PROXMOX_VERIFY_SSL=false: the certificate is not verified; pin it with PROXMOX_TLS_FINGERPRINT');
+  else report('PASS', 'tls mode', config.caFile ? `verified against ${config.caFile}` : 'verified against the system CAs');
+
+  const upstream = createUpstream({
+    baseUrl: baseUrl(config),
+    tokenId: config.tokenId,
+    tokenSecret: config.tokenSecret,
+    tls: { verify: config.verifySsl, caFile: config.caFile, fingerprint: config.fingerprint },
+    limits: { requestTimeoutMs: config.requestTimeoutMs, connectTimeoutMs: Math.min(config.requestTimeoutMs, 10_000) },
+    allowedTemplates: new Set(['/version', PERMISSIONS_PATH]),
+  });
+  try {
+    const version = await upstream.get({ template: '/version', path: {}, query: {}, signal: AbortSignal.timeout(config.requestTimeoutMs) });
+    if (!version.ok) {
+      const f: UpstreamFailure = version;
+      const step = f.kind === 'tls' ? 'tls' : f.kind === 'http' && f.status === 401 ? 'authentication' : 'reachability';
+      const hint =
+        f.kind === 'tls'
+          ? 'set PROXMOX_SSL_CERT to the CA file or PROXMOX_TLS_FINGERPRINT to the certificate fingerprint'
+          : f.status === 401
+            ? 'check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET'
+            : 'check PROXMOX_HOST, PROXMOX_PORT and the network path';
+      report('FAIL', step, `${f.status ? `HTTP ${f.status} ` : ''}${f.message}: ${hint}`);
+      return 1;
+    }
+    report('PASS', 'reachability', `answered at ${baseUrl(config)}`);
+    report('PASS', 'tls', 'certificate accepted');
+    report('PASS', 'authentication', 'the token is accepted');
+    const data = version.data as { version?: unknown; release?: unknown };
+    const running = typeof data.version === 'string' ? data.version : 'unknown';
+    const [major, minor] = running.split('.');
+    const [pinMajor, pinMinor] = lock.pveDocsRelease.split('.');
+    if (major === pinMajor && minor === pinMinor) report('PASS', 'release', `Proxmox VE ${running}; pinned API ${lock.pveDocsRelease}`);
+    else report('WARN', 'release', `Proxmox VE ${running}, but the pinned API is ${lock.pveDocsRelease}: run "npm run spec:pull -- --from ${config.host}" to re-pin and see which tools change`);
+
+    const check = await checkTokenPrivileges(upstream, config.requestTimeoutMs);
+    if (check.error !== undefined) report('WARN', 'token privileges', `could not be read (${check.error})`);
+    else if (check.ok) report('PASS', 'token privileges', 'read-only (audit privileges only)');
+    else report(config.requireReadonlyToken ? 'FAIL' : 'WARN', 'token privileges', describeExcess(config.tokenId, check.excess));
+  } finally {
+    await upstream.close();
+  }
+  write(state.failed ? 'verdict: problems found (see FAIL lines)\n' : 'verdict: ready\n');
+  return state.failed ? 1 : 0;
+}

@@ -1,0 +1,369 @@
+// Turns `tools.yaml` into the compiled manifest the runtime executes, checking it against its own
+// schema and against the pinned Proxmox API. Runs at build time (npm run generate) and at start-up
+// when a custom manifest is given; the result is plain JSON so it can be prebuilt.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { deniedReason } from './deny-list.js';
+import { manifestSchema } from './manifest-schema.js';
+
+export type JsonSchema = Record<string, unknown>;
+export type TypeName = 'bool' | 'int' | 'number' | 'tags' | 'bytes' | 'percent' | 'duration' | 'epoch' | 'text';
+export type MatchKind = 'equals' | 'contains' | 'substring' | 'min' | 'max';
+
+export interface CompiledParam {
+  arg: string;
+  in: 'path' | 'query' | 'filter';
+  upstream: string;
+  /** Proxmox booleans travel as 0/1. */
+  boolean: boolean;
+  field: string;
+  match: MatchKind;
+}
+
+export interface ErrorRule {
+  status?: number;
+  match: string;
+  message: string;
+  result?: Record<string, unknown>;
+}
+
+export interface OutputSpec {
+  shape: 'list' | 'record' | 'value';
+  rows?: Record<string, (string | number | boolean)[]>;
+  extras?: Record<string, { where: Record<string, (string | number | boolean)[]>; pluck: string }>;
+  types: Record<string, TypeName>;
+  derive: Record<string, { percent: [string, string] }>;
+  key?: string;
+  sort?: string[];
+  fields?: string[];
+  pluck?: string;
+  page: number;
+  /** The runtime pages the list itself (false when upstream pages). */
+  paged: boolean;
+  budget?: number;
+  errors: ErrorRule[];
+}
+
+export interface CompiledTool {
+  name: string;
+  title: string;
+  description: string;
+  path: string;
+  privilege: string;
+  annotations: { readOnlyHint: true; destructiveHint: false; idempotentHint: true; openWorldHint: boolean };
+  inputSchema: JsonSchema;
+  outputSchema: JsonSchema;
+  /** The spec's own rules for every upstream value, checked again before a request is built. */
+  upstreamSchema: JsonSchema;
+  params: CompiledParam[];
+  fixedQuery: Record<string, string>;
+  output: OutputSpec;
+}
+
+export interface CompiledManifest {
+  tools: CompiledTool[];
+}
+
+export class ManifestError extends Error {
+  override readonly name = 'ManifestError';
+  constructor(readonly problems: string[]) {
+    super(`tools.yaml has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  }
+}
+
+interface SpecParameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema?: JsonSchema;
+}
+interface SpecDoc {
+  paths: Record<string, { get?: { parameters?: SpecParameter[] } } | undefined>;
+}
+
+interface RawParam {
+  in?: 'path' | 'query' | 'filter';
+  upstream?: string;
+  description?: string;
+  schema?: JsonSchema;
+  required?: boolean;
+  field?: string;
+  match?: MatchKind;
+}
+interface RawTool {
+  name: string;
+  title: string;
+  description: string;
+  path: string;
+  privilege: string;
+  open_world?: boolean;
+  query?: Record<string, string | number | boolean>;
+  params?: Record<string, RawParam>;
+  output?: Omit<Partial<OutputSpec>, 'paged' | 'types' | 'derive' | 'errors'> & {
+    types?: Record<string, TypeName>;
+    derive?: Record<string, { percent: [string, string] }>;
+    errors?: ErrorRule[];
+  };
+}
+interface RawManifest {
+  version: 1;
+  tools: RawTool[];
+}
+
+export const MAX_PAGE = 500;
+const DEFAULT_PAGE = 50;
+
+/** Drops our `x-` facts so a schema compiles under ajv's strict mode and stays small in tools/list. */
+function cleanSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(cleanSchema);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k.startsWith('x-') || k === 'description' || k === 'title') continue;
+    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, cleanSchema(pv)])) : cleanSchema(v);
+  }
+  return out;
+}
+
+function typesOf(schema: JsonSchema): string[] {
+  const t = schema.type;
+  return Array.isArray(t) ? (t as string[]) : typeof t === 'string' ? [t] : [];
+}
+
+/** A tool's rule may only narrow the spec's: say how it widens, if it does. */
+function wideningProblems(tool: JsonSchema, spec: JsonSchema): string[] {
+  const problems: string[] = [];
+  const tt = typesOf(tool);
+  const st = typesOf(spec);
+  if (tt.length === 0) problems.push('needs a type');
+  else if (st.length > 0 && !tt.every((t) => st.includes(t) || (t === 'integer' && st.includes('number')))) {
+    problems.push(`type ${tt.join('|')} is not the spec's ${st.join('|')}`);
+  }
+  if (Array.isArray(spec.enum)) {
+    if (!Array.isArray(tool.enum)) problems.push('must keep the spec enum (or a subset)');
+    else {
+      const bad = (tool.enum as unknown[]).filter((v) => !(spec.enum as unknown[]).includes(v));
+      if (bad.length > 0) problems.push(`enum values ${JSON.stringify(bad)} are not in the spec`);
+    }
+  }
+  const lower = (k: string): void => {
+    if (typeof spec[k] === 'number' && !(typeof tool[k] === 'number' && tool[k] >= spec[k])) problems.push(`${k} must be at least the spec's ${String(spec[k])}`);
+  };
+  const upper = (k: string): void => {
+    if (typeof spec[k] === 'number' && !(typeof tool[k] === 'number' && tool[k] <= spec[k])) problems.push(`${k} must be at most the spec's ${String(spec[k])}`);
+  };
+  lower('minimum');
+  lower('minLength');
+  lower('minItems');
+  upper('maximum');
+  upper('maxLength');
+  upper('maxItems');
+  if (typeof spec.pattern === 'string' && tool.pattern !== spec.pattern && tool.pattern !== undefined) {
+    // Regex inclusion cannot be proved; the spec's pattern is still enforced through upstreamSchema.
+  }
+  return problems;
+}
+
+function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, path: (string | number)[]): string {
+  for (let i = path.length; i >= 0; i--) {
+    const node: unknown = doc.getIn(path.slice(0, i), true);
+    if (isNode(node) && node.range) {
+      const { line } = lines.linePos(node.range[0]);
+      return `tools.yaml:${line}`;
+    }
+  }
+  return 'tools.yaml';
+}
+
+const STRICT_AJV = (): Ajv2020 => new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false });
+
+export function compileManifest(yamlText: string, specDoc: unknown): CompiledManifest {
+  const lines = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ManifestError(doc.errors.map((e) => `tools.yaml:${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0] ?? ''}`));
+  }
+  const raw = doc.toJS({ maxAliasCount: 0 }) as unknown;
+  const ajv = STRICT_AJV();
+  const validateShape = ajv.compile<RawManifest>(manifestSchema);
+  if (!validateShape(raw)) {
+    throw new ManifestError(
+      (validateShape.errors ?? []).map((e) => {
+        const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+        const toolIndex = path[0] === 'tools' && typeof path[1] === 'number' ? path[1] : undefined;
+        const toolName = toolIndex === undefined ? undefined : (raw as RawManifest).tools[toolIndex]?.name;
+        const where = location(lines, doc, path);
+        const what = toolName === undefined ? '' : `tool "${toolName}": `;
+        const field = path.slice(toolName === undefined ? 0 : 2).join('.') || '(top level)';
+        return `${where}: ${what}${field} ${e.message ?? 'is invalid'}${e.params.additionalProperty ? ` ("${String(e.params.additionalProperty)}")` : ''}`;
+      }),
+    );
+  }
+  const manifest = raw;
+  const spec = specDoc as SpecDoc;
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const tools: CompiledTool[] = [];
+
+  manifest.tools.forEach((t, index) => {
+    const at = (...rest: (string | number)[]): string => `${location(lines, doc, ['tools', index, ...rest])}: tool "${t.name}"`;
+    const problem = (field: (string | number)[], message: string): void => {
+      problems.push(`${at(...field)}: ${field.join('.')}: ${message}`);
+    };
+    if (seen.has(t.name)) problem(['name'], 'is used by an earlier tool');
+    seen.add(t.name);
+
+    const denied = deniedReason(t.path);
+    if (denied !== undefined) problem(['path'], `${t.path} is refused: it ${denied}`);
+    const op = spec.paths[t.path]?.get;
+    if (op === undefined) {
+      problem(['path'], `${t.path} is not a GET operation in the pinned Proxmox API (spec/proxmox-ve.openapi.json)`);
+      return;
+    }
+    const specParams = new Map((op.parameters ?? []).map((p) => [`${p.in}:${p.name}`, p]));
+    const templateVars = [...t.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
+    const output = t.output ?? { shape: 'record' as const };
+    const shape = output.shape ?? 'record';
+
+    const properties: Record<string, JsonSchema> = {};
+    const required: string[] = [];
+    const upstreamProps: Record<string, unknown> = {};
+    const upstreamRequired: string[] = [];
+    const params: CompiledParam[] = [];
+    const boundPath = new Set<string>();
+    const upstreamQuery = new Set<string>();
+
+    for (const [arg, p] of Object.entries(t.params ?? {})) {
+      const where = p.in ?? (templateVars.includes(arg) ? 'path' : 'query');
+      const upstream = p.upstream ?? arg;
+      let schema: JsonSchema;
+      let isRequired: boolean;
+      let isBoolean = false;
+      if (where === 'filter') {
+        if (shape !== 'list') problem(['params', arg, 'in'], 'filter arguments need output.shape list');
+        schema = p.schema ?? (p.match === 'min' || p.match === 'max' ? { type: 'number' } : { type: 'string', maxLength: 128 });
+        isRequired = p.required ?? false;
+      } else {
+        const sp = specParams.get(`${where}:${upstream}`);
+        if (sp === undefined) {
+          const other = specParams.get(`${where === 'path' ? 'query' : 'path'}:${upstream}`);
+          problem(['params', arg], other ? `"${upstream}" is a ${other.in} parameter in the spec, not ${where}` : `"${upstream}" is not a ${where} parameter of GET ${t.path}`);
+          continue;
+        }
+        const specSchema = cleanSchema(sp.schema ?? {}) as JsonSchema;
+        isBoolean = typesOf(specSchema).includes('boolean');
+        if (p.schema !== undefined) {
+          for (const w of wideningProblems(p.schema, specSchema)) problem(['params', arg, 'schema'], `widens the spec: ${w}`);
+        }
+        schema = { ...specSchema, ...(p.schema ?? {}) };
+        delete schema.default;
+        upstreamProps[upstream] = specSchema;
+        if (where === 'path') {
+          boundPath.add(upstream);
+          isRequired = true;
+          upstreamRequired.push(upstream);
+          if (p.required === false) problem(['params', arg, 'required'], 'a path argument is always required');
+        } else {
+          upstreamQuery.add(upstream);
+          isRequired = p.required ?? sp.required === true;
+          if (sp.required === true && !isRequired) problem(['params', arg, 'required'], 'the spec requires it');
+          if (sp.required === true) upstreamRequired.push(upstream);
+        }
+      }
+      if (p.description !== undefined) schema = { ...schema, description: p.description };
+      properties[arg] = schema;
+      if (isRequired) required.push(arg);
+      params.push({ arg, in: where, upstream, boolean: isBoolean, field: p.field ?? arg, match: p.match ?? 'equals' });
+    }
+    for (const v of templateVars) if (!boundPath.has(v)) problem(['path'], `{${v}} is not bound by any path argument`);
+
+    const fixedQuery: Record<string, string> = {};
+    for (const [k, v] of Object.entries(t.query ?? {})) {
+      const sp = specParams.get(`query:${k}`);
+      if (sp === undefined) {
+        problem(['query', k], `"${k}" is not a query parameter of GET ${t.path}`);
+        continue;
+      }
+      if (upstreamQuery.has(k)) problem(['query', k], 'is also an argument');
+      const specSchema = cleanSchema(sp.schema ?? {}) as JsonSchema;
+      const ok = STRICT_AJV().compile(specSchema)(v);
+      if (!ok) problem(['query', k], `${JSON.stringify(v)} does not satisfy the spec's rule for "${k}"`);
+      fixedQuery[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    }
+    const missing = (op.parameters ?? []).filter((sp) => sp.in === 'query' && sp.required === true && !upstreamQuery.has(sp.name) && !(sp.name in fixedQuery));
+    for (const sp of missing) problem(['params'], `the spec requires query parameter "${sp.name}": bind it or fix it under query`);
+
+    const hasOwn = (n: string): boolean => n in properties;
+    const paged = shape === 'list' && !hasOwn('limit') && !hasOwn('offset');
+    if (shape === 'list') {
+      if (output.sort !== undefined) {
+        if (hasOwn('sort')) problem(['params', 'sort'], 'clashes with output.sort');
+        properties.sort = { enum: output.sort };
+        properties.order = { enum: ['asc', 'desc'] };
+      }
+      if (paged) {
+        properties.limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE };
+        properties.offset = { type: 'integer', minimum: 0 };
+      }
+    } else {
+      for (const k of ['rows', 'extras', 'key', 'sort', 'pluck', 'page'] as const) {
+        if (output[k] !== undefined) problem(['output', k], 'applies to output.shape list only');
+      }
+    }
+    if (output.fields !== undefined) {
+      if (hasOwn('fields')) problem(['params', 'fields'], 'clashes with output.fields');
+      properties.fields = { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 64, description: 'Fields to return; ["*"] for all.' };
+    }
+    for (const rule of output.errors ?? []) {
+      try {
+        new RegExp(rule.match, 'u');
+      } catch {
+        problem(['output', 'errors'], `match ${JSON.stringify(rule.match)} is not a valid regular expression`);
+      }
+    }
+
+    const inputSchema: JsonSchema = { type: 'object', properties, additionalProperties: false };
+    if (required.length > 0) inputSchema.required = required;
+    try {
+      STRICT_AJV().compile(inputSchema);
+    } catch (error) {
+      problem(['params'], `the argument schema does not compile: ${(error as Error).message}`);
+    }
+    const upstreamSchema: JsonSchema = { type: 'object', properties: upstreamProps, required: upstreamRequired };
+
+    const outputSchema: JsonSchema =
+      shape === 'list'
+        ? { type: 'object', properties: { items: { type: 'array' }, total: { type: 'integer' } }, required: ['items', 'total'] }
+        : shape === 'value'
+          ? { type: 'object', properties: { value: {} }, required: ['value'] }
+          : { type: 'object' };
+
+    const compiledOutput: OutputSpec = {
+      shape,
+      types: output.types ?? {},
+      derive: output.derive ?? {},
+      page: output.page ?? DEFAULT_PAGE,
+      paged,
+      errors: output.errors ?? [],
+    };
+    for (const k of ['rows', 'extras', 'key', 'sort', 'fields', 'pluck', 'budget'] as const) {
+      if (output[k] !== undefined) (compiledOutput as unknown as Record<string, unknown>)[k] = output[k];
+    }
+    tools.push({
+      name: t.name,
+      title: t.title,
+      description: t.description.trim(),
+      path: t.path,
+      privilege: t.privilege,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: t.open_world ?? true },
+      inputSchema,
+      outputSchema,
+      upstreamSchema,
+      params,
+      fixedQuery,
+      output: compiledOutput,
+    });
+  });
+  if (problems.length > 0) throw new ManifestError(problems);
+  return { tools };
+}

@@ -1,0 +1,91 @@
+// Every MCP SDK detail lives here, so an SDK change touches one file. Tools are registered from the
+// compiled manifest in one loop, in manifest order, with our JSON Schema passed through unchanged.
+import { McpServer, fromJsonSchema, type jsonSchemaValidator, type JsonSchemaType } from '@modelcontextprotocol/server';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import type { CompiledManifest, CompiledTool } from './manifest.js';
+import type { Logger } from './logger.js';
+import type { Runtime } from './runtime.js';
+
+export const SERVER_NAME = 'proxmox-mcp';
+export const SERVER_VERSION = '0.1.0';
+
+function describeArgumentError(e: ErrorObject, schema: JsonSchemaType): string {
+  const name = e.instancePath === '' ? 'arguments' : `"${e.instancePath.slice(1).replace(/\//g, '.')}"`;
+  const props = Object.keys((schema as { properties?: object }).properties ?? {});
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `unknown argument "${String(e.params.additionalProperty)}"; this tool takes ${props.length ? props.join(', ') : 'no arguments'}`;
+    case 'required':
+      return `missing required argument "${String(e.params.missingProperty)}"`;
+    case 'pattern':
+      return `${name} has characters or a form that is not allowed (must match ${String(e.params.pattern)})`;
+    case 'enum':
+      return `${name} must be one of ${JSON.stringify(e.params.allowedValues)}`;
+    default:
+      return `${name} ${e.message ?? 'is invalid'}`;
+  }
+}
+
+/** Validates with our own ajv (2020-12, strict): a schema that does not compile stops the server. */
+export function createValidatorProvider(): jsonSchemaValidator {
+  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: false, validateFormats: false });
+  return {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the SDK's interface is generic
+    getValidator<T>(schema: JsonSchemaType) {
+      const validate = ajv.compile(schema);
+      return (input: unknown) => {
+        if (validate(input)) return { valid: true as const, data: input as T, errorMessage: undefined };
+        const first = validate.errors?.[0];
+        const detail = first ? describeArgumentError(first, schema) : 'arguments are invalid';
+        return { valid: false as const, data: undefined, errorMessage: `${detail}. Check the tool's input schema and call again.` };
+      };
+    },
+  };
+}
+
+export interface ServerDeps {
+  manifest: CompiledManifest;
+  runtime: Runtime;
+  logger: Logger;
+  maxArgumentElements?: number;
+}
+
+export function createMcpServer({ manifest, runtime, logger, maxArgumentElements = 256 }: ServerDeps): McpServer {
+  const server = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION },
+    {
+      capabilities: { tools: {} },
+      instructions:
+        'Read-only access to a Proxmox VE cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
+      maxToolInputElements: maxArgumentElements,
+    },
+  );
+  const validators = createValidatorProvider();
+  for (const tool of manifest.tools) register(server, tool, runtime, validators, logger);
+  return server;
+}
+
+function register(server: McpServer, tool: CompiledTool, runtime: Runtime, validators: jsonSchemaValidator, logger: Logger): void {
+  server.registerTool(
+    tool.name,
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: fromJsonSchema<Record<string, unknown>>(tool.inputSchema as JsonSchemaType, validators),
+      outputSchema: fromJsonSchema<Record<string, unknown>>(tool.outputSchema as JsonSchemaType, validators),
+      annotations: tool.annotations,
+    },
+    async (args: Record<string, unknown>, ctx: { mcpReq?: { signal?: AbortSignal } }) => {
+      try {
+        const result = await runtime.call(tool, args, ctx.mcpReq?.signal);
+        return result.isError
+          ? { content: [{ type: 'text' as const, text: result.text }], isError: true }
+          : { content: [{ type: 'text' as const, text: result.text }], structuredContent: result.structuredContent ?? {} };
+      } catch (error) {
+        // The SDK would copy a thrown message into the result verbatim: never let one through.
+        logger.error(`${tool.name}: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        return { content: [{ type: 'text' as const, text: 'The server failed while answering this call. Try again; if it persists, report it with the server log.' }], isError: true };
+      }
+    },
+  );
+}

@@ -1,0 +1,160 @@
+// The generic runtime: one function executes any manifest tool. Arguments arrive already checked
+// against the tool's schema; here they are checked again against the spec's rules, sent as one
+// guarded GET, and the answer is shaped. Every failure becomes a short message for the model.
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Logger } from './logger.js';
+import type { CompiledTool, ErrorRule } from './manifest.js';
+import type { Upstream, UpstreamFailure } from './proxmox-client.js';
+import { redactText, sanitizeText } from './sanitize.js';
+import { shapeList, shapeRecord } from './shape.js';
+
+export interface ToolResult {
+  structuredContent?: Record<string, unknown>;
+  text: string;
+  isError: boolean;
+}
+
+export interface RuntimeLimits {
+  callTimeoutMs: number;
+  maxResultBytes: number;
+  rateLimitPerMinute: number;
+  maxArgumentBytes: number;
+}
+
+export interface Runtime {
+  call(tool: CompiledTool, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
+}
+
+function failure(message: string): ToolResult {
+  return { text: message, isError: true };
+}
+
+/** A fixed window would let a burst through at its edge; a token bucket refills smoothly. */
+function createRateLimiter(perMinute: number): () => boolean {
+  let tokens = perMinute;
+  let last = Date.now();
+  return () => {
+    const now = Date.now();
+    tokens = Math.min(perMinute, tokens + ((now - last) / 60_000) * perMinute);
+    last = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
+function proxmoxWords(f: UpstreamFailure): string {
+  return redactText(sanitizeText(f.message.replace(/\s+$/, ''), 300));
+}
+
+/** What went wrong, in words that tell the model what to do next. */
+export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Record<string, unknown>, timeoutMs: number): string {
+  const words = proxmoxWords(f);
+  const node = typeof args.node === 'string' ? args.node : undefined;
+  switch (f.kind) {
+    case 'timeout':
+      return `Proxmox did not answer within ${Math.round(timeoutMs / 1000)} s. The host or node may be overloaded or unreachable; try again later, or ask for less (a smaller limit or timeframe).`;
+    case 'tls':
+      return `The Proxmox host's TLS certificate was not accepted (${words}). The operator must set PROXMOX_SSL_CERT (CA file) or PROXMOX_TLS_FINGERPRINT; nothing was sent.`;
+    case 'network':
+      return `Cannot reach the Proxmox API (${words}). Check that the host is up; the operator may need to fix PROXMOX_HOST or PROXMOX_PORT.`;
+    case 'too-large':
+      return 'The answer from Proxmox was larger than PROXMOX_MAX_RESPONSE_BYTES allows. Ask for less: use filters, a node, a shorter timeframe or a smaller limit.';
+    case 'invalid-json':
+      return `Proxmox sent an answer that could not be read (${words}). Try again; if it persists the host may be behind a proxy that rewrites answers.`;
+    case 'refused':
+      return `Request refused before it was sent: ${words}. Use values returned by other tools (for example node names from get_nodes).`;
+    case 'http':
+      break;
+  }
+  const s = f.status;
+  if (s === 401) return 'Proxmox rejected the API token (401). The operator must check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET; retrying will not help.';
+  if (s === 403) return `Permission denied by Proxmox: ${words}. The token lacks this privilege (${tool.privilege}); the operator can grant the PVEAuditor role on / to the token. Other tools may still work.`;
+  if (s === 595 || s === 596) {
+    return `Node ${node ?? ''} is unreachable (${words}). It is probably offline: check get_nodes or get_cluster_status; cluster-wide tools still answer.`.replace('Node  is', 'The node is');
+  }
+  if (s === 400) {
+    const detail = f.errors ? Object.entries(f.errors).map(([k, v]) => `${k}: ${redactText(sanitizeText(v, 200))}`).join('; ') : words;
+    return `Proxmox refused the arguments (${detail}). Fix them and call again.`;
+  }
+  if (/hostname lookup '.*' failed|no such node|node '.*' does not exist/i.test(f.message)) {
+    return `Unknown node${node ? ` "${node}"` : ''}: ${words}. Call get_nodes for the node names.`;
+  }
+  if (/does not exist|not found|no such/i.test(f.message)) {
+    return `Not found: ${words}. Check the IDs: get_vms lists every guest with its node and vmid.`;
+  }
+  if (s === 501) return `This Proxmox release does not offer ${tool.path} (${words}). The server's pinned API may be newer than the host.`;
+  return `Proxmox answered ${s}: ${words}.`;
+}
+
+function ruleFor(rules: ErrorRule[], f: UpstreamFailure): ErrorRule | undefined {
+  return rules.find((r) => (r.status === undefined || r.status === f.status) && new RegExp(r.match, 'iu').test(f.message));
+}
+
+function toWire(v: unknown, boolean: boolean): string | number {
+  if (boolean) return v === true ? 1 : 0;
+  return typeof v === 'number' ? v : String(v);
+}
+
+export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger): Runtime {
+  const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false });
+  const upstreamValidators = new Map<string, ValidateFunction>();
+  const allow = createRateLimiter(limits.rateLimitPerMinute);
+
+  return {
+    async call(tool, args, outerSignal) {
+      if (Buffer.byteLength(JSON.stringify(args)) > limits.maxArgumentBytes) {
+        return failure(`Arguments are larger than ${limits.maxArgumentBytes} bytes. Send only the documented arguments, with short values.`);
+      }
+      if (!allow()) return failure(`Too many tool calls (limit ${limits.rateLimitPerMinute} a minute). Wait a few seconds and call again.`);
+
+      const path: Record<string, string | number> = {};
+      const query: Record<string, string | number> = { ...tool.fixedQuery };
+      const upstreamValues: Record<string, unknown> = {};
+      for (const p of tool.params) {
+        const v = args[p.arg];
+        if (v === undefined || p.in === 'filter') continue;
+        upstreamValues[p.upstream] = v;
+        if (p.in === 'path') path[p.upstream] = toWire(v, p.boolean);
+        else query[p.upstream] = toWire(v, p.boolean);
+      }
+      let check = upstreamValidators.get(tool.name);
+      if (check === undefined) {
+        check = ajv.compile(tool.upstreamSchema);
+        upstreamValidators.set(tool.name, check);
+      }
+      if (!check(upstreamValues)) {
+        const e = check.errors?.[0];
+        return failure(`Invalid argument ${e?.instancePath.slice(1) ?? ''}: ${e?.message ?? 'rejected'}. Use values returned by other tools.`);
+      }
+
+      const signals = [AbortSignal.timeout(limits.callTimeoutMs)];
+      if (outerSignal !== undefined) signals.push(outerSignal);
+      const started = Date.now();
+      const res = await upstream.get({ template: tool.path, path, query, signal: AbortSignal.any(signals) });
+      if (!res.ok) {
+        logger.warn(`${tool.name}: upstream ${res.status || res.kind} after ${Date.now() - started} ms: ${res.message}`);
+        const rule = ruleFor(tool.output.errors, res);
+        if (rule?.result !== undefined) {
+          const structured = { ...rule.result, message: rule.message };
+          return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
+        }
+        if (rule !== undefined) return failure(`${rule.message} (${proxmoxWords(res)})`);
+        return failure(describeFailure(tool, res, args, limits.callTimeoutMs));
+      }
+      logger.debug(`${tool.name}: ok in ${Date.now() - started} ms`);
+
+      const budget = tool.output.budget ?? limits.maxResultBytes;
+      let structured: Record<string, unknown>;
+      if (tool.output.shape === 'list') {
+        if (!Array.isArray(res.data)) {
+          return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
+        }
+        structured = shapeList(res.data, tool.output, tool.params, args, budget, res.total).structured;
+      } else {
+        structured = shapeRecord(res.data, tool.output, args, budget).structured;
+      }
+      return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
+    },
+  };
+}

@@ -1,0 +1,261 @@
+// Output shaping declared in tools.yaml: normalise Proxmox's loosely typed values, filter, sort,
+// page, pick fields, make sizes and durations readable, and keep every answer within its budget.
+import type { CompiledParam, OutputSpec, TypeName } from './manifest.js';
+import { cleanValue, sanitizeText } from './sanitize.js';
+
+type Row = Record<string, unknown>;
+
+const TEXT_CAP = 500;
+
+function getPath(obj: Row, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null || !Object.hasOwn(cur, part)) return undefined;
+    cur = (cur as Row)[part];
+  }
+  return cur;
+}
+
+function setPath(obj: Row, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur: Row = obj;
+  for (const part of parts.slice(0, -1)) {
+    const next = cur[part];
+    if (typeof next !== 'object' || next === null) return;
+    cur = next as Row;
+  }
+  const last = parts[parts.length - 1] ?? '';
+  if (Object.hasOwn(cur, last)) cur[last] = value;
+}
+
+const NUMERIC = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
+
+function toNumber(v: unknown): unknown {
+  if (typeof v === 'string' && NUMERIC.test(v.trim())) return Number(v);
+  if (Array.isArray(v)) return v.map(toNumber);
+  return v;
+}
+
+/** Raw normalisation: values become what they mean, still machine-comparable. */
+function normalise(v: unknown, type: TypeName): unknown {
+  switch (type) {
+    case 'bool':
+      if (v === 1 || v === '1' || v === true) return true;
+      if (v === 0 || v === '0' || v === '' || v === false) return false;
+      return v;
+    case 'int':
+    case 'number':
+    case 'bytes':
+    case 'percent':
+    case 'duration':
+    case 'epoch':
+      return toNumber(v);
+    case 'tags':
+      if (typeof v !== 'string') return v;
+      return v.split(/[;,\s]+/).filter((t) => t !== '').map((t) => sanitizeText(t, 64));
+    case 'text':
+      return typeof v === 'string' ? sanitizeText(v, TEXT_CAP) : v;
+  }
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+export function formatBytes(n: number): string {
+  let value = n;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${UNITS[unit] ?? ''}`;
+}
+
+export function formatDuration(seconds: number): string {
+  let s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  const parts = [d ? `${d}d` : '', h ? `${h}h` : '', m && d === 0 ? `${m}m` : '', !d && !h && !m ? `${s}s` : ''];
+  return parts.filter((p) => p !== '').join(' ') || '0s';
+}
+
+/** Readable forms, made after filtering and sorting. */
+function present(v: unknown, type: TypeName): unknown {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return v;
+  switch (type) {
+    case 'bytes':
+      return formatBytes(v);
+    case 'percent':
+      return `${(v * 100).toFixed(1)}%`;
+    case 'duration':
+      return formatDuration(v);
+    case 'epoch':
+      return v > 0 && v < 1e11 ? new Date(v * 1000).toISOString().replace('.000Z', 'Z') : v;
+    default:
+      return v;
+  }
+}
+
+function applyTypes(row: Row, spec: OutputSpec, step: typeof normalise): void {
+  for (const [path, type] of Object.entries(spec.types)) {
+    const v = getPath(row, path);
+    if (v !== undefined) setPath(row, path, step(v, type));
+  }
+}
+
+function derive(row: Row, spec: OutputSpec): void {
+  for (const [name, rule] of Object.entries(spec.derive)) {
+    const part = getPath(row, rule.percent[0]);
+    const whole = getPath(row, rule.percent[1]);
+    if (typeof part === 'number' && typeof whole === 'number' && whole > 0) row[name] = `${((part / whole) * 100).toFixed(1)}%`;
+  }
+}
+
+function matches(row: Row, where: Record<string, (string | number | boolean)[]>): boolean {
+  return Object.entries(where).every(([field, values]) => values.includes(row[field] as string));
+}
+
+function passesFilter(row: Row, p: CompiledParam, want: unknown): boolean {
+  const v = row[p.field];
+  switch (p.match) {
+    case 'equals':
+      return v === want || (typeof v === 'number' && String(v) === String(want));
+    case 'contains':
+      return Array.isArray(v) ? v.some((x) => String(x).toLowerCase() === String(want).toLowerCase()) : v === want;
+    case 'substring':
+      return typeof v === 'string' && v.toLowerCase().includes(String(want).toLowerCase());
+    case 'min':
+      return typeof v === 'number' && v >= Number(want);
+    case 'max':
+      return typeof v === 'number' && v <= Number(want);
+  }
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
+  if (b === undefined || b === null) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return JSON.stringify(a).localeCompare(JSON.stringify(b), 'en', { numeric: true });
+}
+
+function pick(row: Row, fields: readonly string[] | undefined): Row {
+  if (fields === undefined) return row;
+  const out: Row = {};
+  for (const f of fields) if (Object.hasOwn(row, f)) out[f] = row[f];
+  return out;
+}
+
+function selectedFields(spec: OutputSpec, args: Record<string, unknown>): string[] | undefined {
+  const asked = args.fields as string[] | undefined;
+  if (asked !== undefined && asked.length > 0) return asked.includes('*') ? undefined : asked;
+  return spec.fields;
+}
+
+export interface Shaped {
+  structured: Record<string, unknown>;
+}
+
+function byteLength(v: unknown): number {
+  return Buffer.byteLength(JSON.stringify(v));
+}
+
+export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledParam[], args: Record<string, unknown>, budget: number, upstreamTotal?: number): Shaped {
+  let rows = data.filter((r): r is Row => typeof r === 'object' && r !== null && !Array.isArray(r)).map((r) => ({ ...r }));
+  const extras: Record<string, unknown> = {};
+  for (const [name, rule] of Object.entries(spec.extras ?? {})) {
+    extras[name] = rows.filter((r) => matches(r, rule.where)).map((r) => r[rule.pluck]);
+  }
+  if (spec.rows !== undefined) {
+    const where = spec.rows;
+    rows = rows.filter((r) => matches(r, where));
+  }
+  for (const r of rows) {
+    applyTypes(r, spec, normalise);
+    derive(r, spec);
+  }
+  for (const p of params) {
+    if (p.in !== 'filter' || args[p.arg] === undefined) continue;
+    const want = args[p.arg];
+    rows = rows.filter((r) => passesFilter(r, p, want));
+  }
+  const sortField = (args.sort as string | undefined) ?? spec.key;
+  if (sortField !== undefined) {
+    const dir = args.order === 'desc' ? -1 : 1;
+    rows.sort((a, b) => dir * compare(a[sortField], b[sortField]));
+  }
+  const total = spec.paged ? rows.length : (upstreamTotal ?? rows.length);
+  const offset = spec.paged ? ((args.offset as number | undefined) ?? 0) : ((args.offset as number | undefined) ?? 0);
+  const limit = spec.paged ? ((args.limit as number | undefined) ?? spec.page) : rows.length;
+  const page = spec.paged ? rows.slice(offset, offset + limit) : rows;
+  const fields = selectedFields(spec, args);
+  let items: unknown[] = page.map((r) => {
+    applyTypes(r, spec, present);
+    return spec.pluck !== undefined ? r[spec.pluck] : pick(r, fields);
+  });
+  items = cleanValue(items) as unknown[];
+
+  const base: Record<string, unknown> = { total, offset };
+  if (spec.paged) base.limit = limit;
+  Object.assign(base, cleanValue(extras));
+  let shown = items.length;
+  const result = (): Record<string, unknown> => {
+    const r: Record<string, unknown> = { items: items.slice(0, shown), ...base };
+    const end = offset + shown;
+    if (end < total) r.next_offset = end;
+    if (shown < items.length) {
+      r.truncated = {
+        omitted: items.length - shown,
+        reason: `answer cut at ${budget} bytes`,
+        hint: `call again with offset=${end}${spec.fields ? ', a smaller limit or fewer fields' : ' or a smaller limit'}`,
+      };
+    }
+    return r;
+  };
+  let out = result();
+  if (byteLength(out) > budget) {
+    // Largest prefix of whole records that fits: sizes are additive, so one pass finds it.
+    const overhead = byteLength({ ...result(), items: [] }) + 200;
+    let used = overhead;
+    shown = 0;
+    for (const item of items) {
+      used += byteLength(item) + 1;
+      if (used > budget) break;
+      shown++;
+    }
+    out = result();
+  }
+  return { structured: out };
+}
+
+export function shapeRecord(data: unknown, spec: OutputSpec, args: Record<string, unknown>, budget: number): Shaped {
+  if (spec.shape === 'value' || typeof data !== 'object' || data === null || Array.isArray(data)) {
+    const value = cleanValue(data);
+    const structured: Record<string, unknown> = { value };
+    if (byteLength(structured) > budget) {
+      const text = JSON.stringify(value);
+      return { structured: { value: `${text.slice(0, budget - 200)}…`, truncated: { reason: `answer cut at ${budget} bytes` } } };
+    }
+    return { structured };
+  }
+  const row = structuredClone(data) as Row;
+  applyTypes(row, spec, normalise);
+  derive(row, spec);
+  applyTypes(row, spec, present);
+  let out = cleanValue(pick(row, selectedFields(spec, args))) as Row;
+  if (byteLength(out) > budget) {
+    const sizes = Object.entries(out).map(([k, v]) => [k, byteLength(v)] as const).sort((a, b) => b[1] - a[1]);
+    const omitted: string[] = [];
+    out = { ...out };
+    for (const [k] of sizes) {
+      if (byteLength(out) <= budget - 300) break;
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- out is our own copy
+      delete out[k];
+      omitted.push(k);
+    }
+    out.truncated = { omitted_fields: omitted, reason: `answer cut at ${budget} bytes`, hint: 'ask for these with fields=[...] one at a time' };
+  }
+  return { structured: out };
+}

@@ -1,0 +1,39 @@
+// A token should only be able to look. This reads the token's own privileges and names every one
+// that could change something (power, modify, allocate, migrate, console...).
+import type { Upstream } from './proxmox-client.js';
+
+export const PERMISSIONS_PATH = '/access/permissions';
+
+/** Privileges that only let the holder read. */
+const READ_ONLY = /\.Audit$|^Sys\.Syslog$/;
+
+export interface TokenCheck {
+  ok: boolean;
+  /** `path: Priv, Priv` for each path holding a privilege beyond auditing. */
+  excess: string[];
+  error?: string;
+}
+
+export async function checkTokenPrivileges(upstream: Upstream, timeoutMs: number): Promise<TokenCheck> {
+  const res = await upstream.get({ template: PERMISSIONS_PATH, path: {}, query: {}, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) return { ok: false, excess: [], error: `${res.status || res.kind} ${res.message}` };
+  const excess: string[] = [];
+  if (typeof res.data === 'object' && res.data !== null) {
+    for (const [path, privs] of Object.entries(res.data).sort(([a], [b]) => a.localeCompare(b))) {
+      if (typeof privs !== 'object' || privs === null) continue;
+      const bad = Object.entries(privs as Record<string, unknown>)
+        .filter(([priv, granted]) => granted !== 0 && granted !== '0' && !READ_ONLY.test(priv))
+        .map(([priv]) => priv)
+        .sort();
+      if (bad.length > 0) excess.push(`${path}: ${bad.join(', ')}`);
+    }
+  }
+  return { ok: excess.length === 0, excess };
+}
+
+export function describeExcess(tokenId: string, excess: string[]): string {
+  return (
+    `the token ${tokenId} holds privileges beyond read-only auditing: ${excess.join('; ')}. ` +
+    'This server never uses them, but a read-only token is the last line of defence: create a token with privilege separation and grant it only the PVEAuditor role on / (see README, "Create a read-only token").'
+  );
+}
