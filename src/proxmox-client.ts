@@ -177,11 +177,15 @@ export function createUpstream(options: ClientOptions): Upstream {
         const get = client.GET as unknown as (
           p: string,
           init: { params: { path: Record<string, string | number>; query: Record<string, string | number> }; parseAs: 'text'; signal: AbortSignal },
-        ) => Promise<{ data?: string; error?: string; response: Response }>;
+        ) => Promise<{ data?: string; error?: unknown; response: Response }>;
         const { data, error, response } = await get(template, { params: { path, query }, parseAs: 'text', signal });
-        return parseEnvelope(response.status, response.statusText, data ?? error ?? '');
+        // openapi-fetch hands error bodies back already parsed when they are JSON.
+        const body = data ?? (typeof error === 'string' ? error : error === undefined ? '' : JSON.stringify(error));
+        return parseEnvelope(response.status, response.statusText, body);
       } catch (err) {
         if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
+        // undici reports network failures as "fetch failed" with a cause; anything else is our bug: let it surface.
+        if (err instanceof TypeError && err.cause === undefined) throw err;
         const { kind, message } = errorKind(err);
         return { ok: false, status: 0, kind, message };
       }
