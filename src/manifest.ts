@@ -181,7 +181,7 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ManifestError(doc.errors.map((e) => `tools.yaml:${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0] ?? ''}`));
+    throw new ManifestError(doc.errors.map((e) => `tools.yaml:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? ''}`));
   }
   const raw = doc.toJS({ maxAliasCount: 0 }) as unknown;
   const ajv = STRICT_AJV();
@@ -194,8 +194,8 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
         const toolName = toolIndex === undefined ? undefined : (raw as RawManifest).tools[toolIndex]?.name;
         const where = location(lines, doc, path);
         const what = toolName === undefined ? '' : `tool "${toolName}": `;
-        const field = path.slice(toolName === undefined ? 0 : 2).join('.') || '(top level)';
-        return `${where}: ${what}${field} ${e.message ?? 'is invalid'}${e.params.additionalProperty ? ` ("${String(e.params.additionalProperty)}")` : ''}`;
+        const field = path.slice(toolName === undefined ? 0 : 2).join('.');
+        return `${where}: ${what}${field === '' ? '' : `${field} `}${e.message ?? 'is invalid'}${e.params.additionalProperty ? ` ("${String(e.params.additionalProperty)}")` : ''}`;
       }),
     );
   }
