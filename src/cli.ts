@@ -80,7 +80,8 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', shutdown);
   await server.mcp.connect(transport);
   logger.info(`serving ${manifest.tools.length} read-only tools for ${config.host}:${config.port} over stdio`);
-  if (!config.requireReadonlyToken) setImmediate(() => void tokenCheck());
+  // After the host's first requests (initialize, tools/list) have been answered.
+  if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), 300);
 }
 
 async function main(): Promise<void> {

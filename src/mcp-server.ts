@@ -1,7 +1,7 @@
 // Every MCP SDK detail lives here, so an SDK change touches one file. Tools are registered from the
 // compiled manifest in one loop, in manifest order, with our JSON Schema passed through unchanged.
 import { McpServer, fromJsonSchema, type jsonSchemaValidator, type JsonSchemaType } from '@modelcontextprotocol/server';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { CompiledManifest, CompiledTool } from './manifest.js';
 import type { Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
@@ -32,8 +32,11 @@ export function createValidatorProvider(): jsonSchemaValidator {
   return {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the SDK's interface is generic
     getValidator<T>(schema: JsonSchemaType) {
-      const validate = ajv.compile(schema);
+      // Compiled on first use: the build already compiled every manifest schema under the same
+      // strict rules (a custom manifest is compiled at start-up), so start-up need not pay for it.
+      let compiled: ValidateFunction | undefined;
       return (input: unknown) => {
+        const validate = (compiled ??= ajv.compile(schema));
         if (validate(input)) return { valid: true as const, data: input as T, errorMessage: undefined };
         const first = validate.errors?.[0];
         const detail = first ? describeArgumentError(first, schema) : 'arguments are invalid';
