@@ -1,0 +1,110 @@
+// Output shaping and the sanitiser, on small inputs written for the tests.
+import { describe, expect, it } from 'vitest';
+import type { CompiledParam, OutputSpec } from '../src/manifest.js';
+import { cleanValue, sanitizeText } from '../src/sanitize.js';
+import { formatBytes, formatDuration, shapeList, shapeRecord } from '../src/shape.js';
+
+function spec(over: Partial<OutputSpec>): OutputSpec {
+  return { shape: 'list', types: {}, derive: {}, page: 50, paged: true, errors: [], ...over };
+}
+const filter = (arg: string, match: CompiledParam['match'] = 'equals', field = arg): CompiledParam => ({ arg, in: 'filter', upstream: arg, boolean: false, field, match });
+
+describe('normalisation', () => {
+  it('turns Proxmox loose values into what they mean', () => {
+    const rows = [{ vmid: '106', template: '', tags: 'prod;web ,db', cpu: 0.125, mem: 1073741824, uptime: 90061, onboot: 1 }];
+    const out = shapeList(rows, spec({ types: { vmid: 'int', template: 'bool', tags: 'tags', cpu: 'percent', mem: 'bytes', uptime: 'duration', onboot: 'bool' } }), [], {}, 10_000).structured;
+    expect(out.items).toEqual([{ vmid: 106, template: false, tags: ['prod', 'web', 'db'], cpu: '12.5%', mem: '1.00 GiB', uptime: '1d 1h', onboot: true }]);
+  });
+
+  it('formats sizes and durations readably', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.50 KiB');
+    expect(formatBytes(5 * 1024 ** 4)).toBe('5.00 TiB');
+    expect(formatDuration(59)).toBe('59s');
+    expect(formatDuration(3700)).toBe('1h 1m');
+    expect(formatDuration(86400 * 3 + 7200)).toBe('3d 2h');
+  });
+
+  it('sorts numerically before making values readable', () => {
+    const rows = [{ id: 'a', mem: 2048 }, { id: 'b', mem: 1024 * 1024 }, { id: 'c', mem: 10 }];
+    const out = shapeList(rows, spec({ types: { mem: 'bytes' } }), [], { sort: 'mem', order: 'desc' }, 10_000).structured;
+    expect((out.items as { id: string }[]).map((r) => r.id)).toEqual(['b', 'a', 'c']);
+  });
+});
+
+describe('lists', () => {
+  const rows = Array.from({ length: 120 }, (_, i) => ({ vmid: 100 + i, name: `vm-${i}`, node: `pve${(i % 3) + 1}`, tags: i % 2 ? 'even' : 'odd;prod', type: i % 4 ? 'qemu' : 'lxc' }));
+
+  it('pages with total and next_offset', () => {
+    const s = spec({ key: 'vmid' });
+    const first = shapeList(rows, s, [], { limit: 50 }, 100_000).structured;
+    expect(first).toMatchObject({ total: 120, offset: 0, limit: 50, next_offset: 50 });
+    const last = shapeList(rows, s, [], { limit: 50, offset: 100 }, 100_000).structured;
+    expect((last.items as unknown[]).length).toBe(20);
+    expect(last).not.toHaveProperty('next_offset');
+  });
+
+  it('filters by equality, list membership and substring', () => {
+    const s = spec({ types: { tags: 'tags' } });
+    const byNode = shapeList(rows, s, [filter('node')], { node: 'pve2', limit: 500 }, 100_000).structured;
+    expect((byNode.items as { node: string }[]).every((r) => r.node === 'pve2')).toBe(true);
+    expect(byNode.total).toBe(40);
+    const byTag = shapeList(rows, s, [filter('tag', 'contains', 'tags')], { tag: 'PROD', limit: 500 }, 100_000).structured;
+    expect(byTag.total).toBe(60);
+    const byName = shapeList(rows, s, [filter('name', 'substring')], { name: 'VM-11', limit: 500 }, 100_000).structured;
+    expect((byName.items as { name: string }[]).map((r) => r.name)).toEqual(['vm-11', 'vm-110', 'vm-111', 'vm-112', 'vm-113', 'vm-114', 'vm-115', 'vm-116', 'vm-117', 'vm-118', 'vm-119']);
+  });
+
+  it('keeps only the declared rows and collects extras from all rows', () => {
+    const mixed = [{ type: 'node', node: 'pve3', status: 'offline' }, { type: 'qemu', vmid: 1 }, { type: 'storage', storage: 'x' }];
+    const out = shapeList(mixed, spec({ rows: { type: ['qemu'] }, extras: { offline_nodes: { where: { type: ['node'], status: ['offline'] }, pluck: 'node' } } }), [], {}, 10_000).structured;
+    expect(out.items).toEqual([{ type: 'qemu', vmid: 1 }]);
+    expect(out.offline_nodes).toEqual(['pve3']);
+  });
+
+  it('returns the default fields, or every field on request', () => {
+    const s = spec({ fields: ['vmid'] });
+    expect((shapeList(rows, s, [], { limit: 1 }, 10_000).structured.items as object[])[0]).toEqual({ vmid: 100 });
+    expect(Object.keys((shapeList(rows, s, [], { limit: 1, fields: ['*'] }, 10_000).structured.items as object[])[0] ?? {})).toHaveLength(5);
+  });
+
+  it('cuts at a record boundary within the budget and says how to get the rest', () => {
+    const out = shapeList(rows, spec({}), [], { limit: 500 }, 2000).structured;
+    expect(Buffer.byteLength(JSON.stringify(out))).toBeLessThanOrEqual(2000);
+    const items = out.items as { vmid: number }[];
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.length).toBeLessThan(120);
+    expect(out.truncated).toMatchObject({ omitted: 120 - items.length });
+    expect(out.next_offset).toBe(items.length);
+  });
+});
+
+describe('records', () => {
+  it('normalises nested paths and drops the largest fields over budget', () => {
+    const out = shapeRecord({ memory: { total: 2048 }, big: 'x'.repeat(5000), small: 1 }, spec({ shape: 'record', types: { 'memory.total': 'bytes' } }), {}, 1500).structured;
+    expect(out.memory).toEqual({ total: '2.00 KiB' });
+    expect(out).not.toHaveProperty('big');
+    expect(out.truncated).toMatchObject({ omitted_fields: ['big'] });
+  });
+});
+
+describe('sanitiser', () => {
+  it('removes control, bidirectional and invisible characters', () => {
+    expect(sanitizeText('web\u202Egnp.exe\u200B\u0000\u001b[31m')).toBe('webgnp.exe[31m');
+    expect(sanitizeText('a\u2066b\u2069c\uFEFFd\u{E0041}')).toBe('abcd');
+    expect(sanitizeText('line one\nline\ttwo')).toBe('line one\nline\ttwo');
+  });
+
+  it('caps length and says so', () => {
+    expect(sanitizeText('x'.repeat(30), 10)).toBe('xxxxxxxxxx… [20 more characters cut]');
+  });
+
+  it('redacts secret-named fields at any depth and secrets inside text', () => {
+    const out = cleanValue({ net0: 'virtio', cipassword: '**********', nested: [{ password: 'hunter2', token: 'abc' }], description: 'root password=Winter2026! do not share', __proto__: { polluted: true } });
+    const text = JSON.stringify(out);
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('Winter2026!');
+    expect(out).toMatchObject({ net0: 'virtio', cipassword: '[redacted]', nested: [{ password: '[redacted]', token: '[redacted]' }] });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
