@@ -164,7 +164,7 @@ export function createUpstream(options: ClientOptions): Upstream {
         ? Promise.resolve({ client: makeClient(options.fetch, globalThis.Request), close: () => Promise.resolve() })
         : import('./tls.js').then((tls) => {
             const agent = tls.createAgent(options.tls, options.limits);
-            return { client: makeClient(tls.createFetch(agent), tls.FetchRequest), close: () => agent.close() };
+            return { client: makeClient(tls.createFetch(agent), globalThis.Request), close: () => agent.close() };
           });
     return transportPromise;
   };

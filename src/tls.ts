@@ -2,10 +2,7 @@
 // so a CA file, a pinned fingerprint and the insecure switch behave the same everywhere.
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
-
-/** openapi-fetch must build its requests with the same undici that sends them. */
-export const FetchRequest = UndiciRequest as unknown as typeof globalThis.Request;
+import { Agent, buildConnector } from 'undici';
 
 export interface TlsSettings {
   /** Verify the certificate chain and host name (default true). */
@@ -100,11 +97,28 @@ export function createAgent(settings: TlsSettings, limits: AgentLimits = {}): Ag
   });
 }
 
-/** A `fetch` bound to one agent, for openapi-fetch and for `spec:pull`. */
+/**
+ * A `fetch` bound to one agent, for openapi-fetch and for `spec:pull`. It sends with undici's
+ * `request` (no WHATWG stream machinery per call) and answers with a plain `Response`.
+ */
 export function createFetch(agent: Agent): typeof globalThis.fetch {
-  return ((input: Parameters<typeof undiciFetch>[0], init?: RequestInit) =>
-    undiciFetch(input, {
-      ...(init as Parameters<typeof undiciFetch>[1]),
-      dispatcher: agent,
-    })) as unknown as typeof globalThis.fetch;
+  return (async (input: Request | URL | string, init?: RequestInit) => {
+    const req = input instanceof Request ? input : new Request(input, init);
+    const url = new URL(req.url);
+    const res = await agent.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: req.method,
+      headers: Object.fromEntries(req.headers),
+      signal: req.signal,
+    });
+    const body = await res.body.text();
+    const headers: [string, string][] = [];
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (typeof v === 'string') headers.push([k, v]);
+      else if (Array.isArray(v)) for (const one of v) headers.push([k, one]);
+    }
+    const noBody = res.statusCode === 204 || res.statusCode === 304;
+    return new Response(noBody ? null : body, { status: res.statusCode, statusText: res.statusText, headers });
+  });
 }
