@@ -128,10 +128,23 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         return failure(`Invalid argument ${e?.instancePath.slice(1) ?? ''}: ${e?.message ?? 'rejected'}. Use values returned by other tools.`);
       }
 
-      const signals = [AbortSignal.timeout(limits.callTimeoutMs)];
-      if (outerSignal !== undefined) signals.push(outerSignal);
+      // One controller and one timer per call: AbortSignal.any and AbortSignal.timeout cost more on the hot path.
+      const controller = new AbortController();
+      const timer = setTimeout(() => {
+        controller.abort(new DOMException('tool call timed out', 'TimeoutError'));
+      }, limits.callTimeoutMs);
+      const onOuterAbort = (): void => {
+        controller.abort(outerSignal?.reason);
+      };
+      outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
       const started = Date.now();
-      const res = await upstream.get({ template: tool.path, path, query, signal: AbortSignal.any(signals) });
+      let res;
+      try {
+        res = await upstream.get({ template: tool.path, path, query, signal: controller.signal });
+      } finally {
+        clearTimeout(timer);
+        outerSignal?.removeEventListener('abort', onOuterAbort);
+      }
       if (!res.ok) {
         logger.warn(`${tool.name}: upstream ${res.status || res.kind} after ${Date.now() - started} ms: ${res.message}`);
         const rule = ruleFor(tool.output.errors, res);
