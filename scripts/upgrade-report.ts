@@ -147,6 +147,21 @@ interface ToolEntry {
   name: string;
   path: string;
   used: UsedParam[];
+  /** Answer fields the tool's `output` names (fields, key, sort, types). */
+  fields: Set<string>;
+}
+
+function outputFields(output: unknown): Set<string> {
+  const out = new Set<string>();
+  if (!isObj(output)) return out;
+  const addName = (name: unknown): void => {
+    if (typeof name === 'string' && name !== '*') out.add(name.split('.')[0] ?? name);
+  };
+  for (const key of ['fields', 'sort']) if (Array.isArray(output[key])) (output[key] as unknown[]).forEach(addName);
+  addName(output.key);
+  addName(output.pluck);
+  if (isObj(output.types)) Object.keys(output.types).forEach(addName);
+  return out;
 }
 
 export function readTools(toolsYaml: string): ToolEntry[] {
@@ -177,7 +192,7 @@ export function readTools(toolsYaml: string): ToolEntry[] {
     if (isObj(tool.query)) {
       for (const [name, value] of Object.entries(tool.query)) add({ upstream: name, in: 'query', fixed: value });
     }
-    out.push({ name: tool.name, path, used });
+    out.push({ name: tool.name, path, used, fields: outputFields(tool.output) });
   }
   return out;
 }
@@ -224,6 +239,8 @@ function checkTool(tool: ToolEntry, before: Map<string, Obj>, after: Map<string,
     const gone = [...oldFields].filter((f) => !newFields.has(f));
     const added = [...newFields].filter((f) => !oldFields.has(f));
     if (gone.length > 0) changes.push(`answer fields removed: ${gone.join(', ')}`);
+    const missing = [...tool.fields].filter((f) => oldFields.has(f) && !newFields.has(f));
+    if (missing.length > 0) changes.push(`output names fields the new answer does not describe: ${missing.join(', ')}`);
     if (added.length > 0) changes.push(`answer fields added: ${added.join(', ')}`);
   }
   const status: ToolStatus = breaking.length > 0 ? 'broken' : changes.length > 0 ? 'changed' : 'unchanged';

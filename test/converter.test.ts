@@ -151,7 +151,7 @@ describe('the pinned spec', () => {
 });
 
 describe('quirks of the format (hand-written fixture)', () => {
-  const text = readFixture('quirks.js');
+  const text = readFixture('quirks.apidoc');
   const result = convertApidoc(text, { release: 'fixture' });
   const doc = result.document;
 
@@ -278,7 +278,7 @@ describe('quirks of the format (hand-written fixture)', () => {
 
 describe('extraction', () => {
   it('reads an old-style file (var, one line, escaped quotes and brackets in strings)', () => {
-    const result = convertApidoc(readFixture('old-release.js'));
+    const result = convertApidoc(readFixture('old-release.apidoc'));
     expect(result.getOperations).toBe(2);
     expect((result.document.info as JsonObject).version).toBe('unknown');
     const item = dataSchema(result.document, '/nodes').items as JsonObject;
