@@ -199,6 +199,7 @@ export async function specPull(options: PullOptions, io: PullIo): Promise<number
   await writeAtomically(join(options.root, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
   await writeAtomically(join(options.root, BINDINGS_FILE), bindings);
   io.out(`pinned pve-docs ${lock.pveDocsRelease}: ${String(lock.getOperations)} GET operations (${SPEC_FILE}, ${LOCK_FILE}, ${BINDINGS_FILE}).\n`);
+  io.out('next: `npm run generate` refreshes what else derives from the spec (compiled manifest, README table).\n');
   return 0;
 }
 

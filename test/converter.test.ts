@@ -95,7 +95,7 @@ describe.skipIf(!haveReference)('reference apidoc files', () => {
       for (const item of Object.values(paths)) expect(Object.keys(item)).toEqual(['get']);
       expect((doc.info as JsonObject).version).toBe(release);
 
-      const validation = await new Validator().validate(JSON.parse(serializeSpec(doc)) as object);
+      const validation = await new Validator().validate(JSON.parse(serializeSpec(doc)) as Parameters<Validator['validate']>[0]);
       expect(validation.errors).toBeUndefined();
       expect(validation.valid).toBe(true);
 
@@ -164,7 +164,7 @@ describe('quirks of the format (hand-written fixture)', () => {
   });
 
   it('passes the OpenAPI 3.1 validator', async () => {
-    const validation = await new Validator().validate(JSON.parse(serializeSpec(doc)) as object);
+    const validation = await new Validator().validate(JSON.parse(serializeSpec(doc)) as Parameters<Validator['validate']>[0]);
     expect(validation.errors).toBeUndefined();
   });
 

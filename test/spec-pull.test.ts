@@ -103,20 +103,32 @@ describe.skipIf(!haveReference)('spec:pull between the reference releases', () =
   });
 });
 
+// Valid for the manifest compiler too: spec:pull re-validates tools.yaml before it writes.
 const TOOLS = `version: 1
 tools:
   - name: alpha_tool
+    title: Alpha
+    description: Every alpha row the fixture host lists.
     path: /alpha
+    privilege: Sys.Audit
+    output: { shape: list }
   - name: beta_tool
+    title: Beta
+    description: Every beta row of one node of the fixture host.
     path: /nodes/{node}/beta
+    privilege: Sys.Audit
     params:
       node: {}
       max: { in: query, upstream: limit }
-      kind: { in: filter }
+      kind: { in: filter, field: id }
     query: { type: storage }
-    output: { fields: [id, old] }
+    output: { shape: list, fields: [id, old] }
   - name: gamma_tool
+    title: Gamma
+    description: The one gamma record of the fixture host.
     path: /gamma
+    privilege: Sys.Audit
+    output: { shape: record }
 `;
 
 /** A temp root pinned to the hand-written "before" release. */
@@ -259,6 +271,7 @@ describe('spec:pull from a host over TLS', () => {
   it('fetches host:port with the CA from PROXMOX_SSL_CERT', async () => {
     const root = tempDir();
     mkdirSync(join(root, 'spec'));
+    writeFileSync(join(root, 'tools.yaml'), TOOLS);
     const io = capture({ PROXMOX_SSL_CERT: certFile });
     expect(await specPull({ from: `127.0.0.1:${String(port)}`, release: '1.0.0', root, dryRun: false }, io)).toBe(0);
     expect(requests).toContain('/pve-docs/api-viewer/apidoc.js');
@@ -273,6 +286,7 @@ describe('spec:pull from a host over TLS', () => {
 
   it('trusts a pinned fingerprint instead, and pins as "unknown" without --release', async () => {
     const root = tempDir();
+    writeFileSync(join(root, 'tools.yaml'), TOOLS);
     const io = capture({ PROXMOX_TLS_FINGERPRINT: fingerprint });
     expect(await specPull({ from: `127.0.0.1:${String(port)}`, root, dryRun: false }, io)).toBe(0);
     expect(io.stderr()).toContain('Pass --release');
