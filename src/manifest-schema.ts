@@ -64,7 +64,7 @@ export const manifestSchema = {
               types: {
                 type: 'object',
                 propertyNames: fieldName,
-                additionalProperties: { enum: ['bool', 'int', 'number', 'tags', 'bytes', 'percent', 'duration', 'epoch', 'text'] },
+                additionalProperties: { enum: ['bool', 'int', 'number', 'tags', 'bytes', 'rate', 'percent', 'duration', 'epoch', 'text'] },
               },
               derive: {
                 type: 'object',
@@ -79,6 +79,10 @@ export const manifestSchema = {
               sort: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
               fields: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
               pluck: fieldName,
+              omit: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
+              rows_with: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
+              unwrap: fieldName,
+              body_error: fieldName,
               page: { type: 'integer', minimum: 1, maximum: 500 },
               budget: { type: 'integer', minimum: 1024, maximum: 1_000_000 },
               errors: {
@@ -88,7 +92,7 @@ export const manifestSchema = {
                   additionalProperties: false,
                   required: ['match', 'message'],
                   properties: {
-                    status: { type: 'integer', minimum: 400, maximum: 599 },
+                    status: { type: 'integer', minimum: 200, maximum: 599 },
                     match: { type: 'string', minLength: 1 },
                     message: { type: 'string', minLength: 1, maxLength: 300 },
                     result: { type: 'object' },

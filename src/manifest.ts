@@ -7,7 +7,7 @@ import { deniedReason } from './deny-list.js';
 import { manifestSchema } from './manifest-schema.js';
 
 export type JsonSchema = Record<string, unknown>;
-export type TypeName = 'bool' | 'int' | 'number' | 'tags' | 'bytes' | 'percent' | 'duration' | 'epoch' | 'text';
+export type TypeName = 'bool' | 'int' | 'number' | 'tags' | 'bytes' | 'rate' | 'percent' | 'duration' | 'epoch' | 'text';
 export type MatchKind = 'equals' | 'contains' | 'substring' | 'min' | 'max';
 
 export interface CompiledParam {
@@ -37,6 +37,14 @@ export interface OutputSpec {
   sort?: string[];
   fields?: string[];
   pluck?: string;
+  /** Fields never returned, not even with fields=["*"]. */
+  omit?: string[];
+  /** `list`: keep only rows that have at least one of these fields. */
+  rows_with?: string[];
+  /** The answer's payload sits under this key (guest-agent answers: `result`). */
+  unwrap?: string;
+  /** A 200 answer whose payload has this key is a failure (guest-agent `error`). */
+  body_error?: string;
   page: number;
   /** The runtime pages the list itself (false when upstream pages). */
   paged: boolean;
@@ -306,7 +314,7 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
         properties.offset = { type: 'integer', minimum: 0 };
       }
     } else {
-      for (const k of ['rows', 'extras', 'key', 'sort', 'pluck', 'page'] as const) {
+      for (const k of ['rows', 'extras', 'key', 'sort', 'pluck', 'page', 'rows_with'] as const) {
         if (output[k] !== undefined) problem(['output', k], 'applies to output.shape list only');
       }
     }
@@ -346,7 +354,7 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
       paged,
       errors: output.errors ?? [],
     };
-    for (const k of ['rows', 'extras', 'key', 'sort', 'fields', 'pluck', 'budget'] as const) {
+    for (const k of ['rows', 'extras', 'key', 'sort', 'fields', 'pluck', 'budget', 'omit', 'rows_with', 'unwrap', 'body_error'] as const) {
       if (output[k] !== undefined) (compiledOutput as unknown as Record<string, unknown>)[k] = output[k];
     }
     tools.push({

@@ -6,7 +6,7 @@ import type { Logger } from './logger.js';
 import type { CompiledTool, ErrorRule } from './manifest.js';
 import type { Upstream, UpstreamFailure } from './proxmox-client.js';
 import { redactText, sanitizeText } from './sanitize.js';
-import { shapeList, shapeRecord } from './shape.js';
+import { shapeList, shapeRecord, unwrapAnswer } from './shape.js';
 
 export interface ToolResult {
   structuredContent?: Record<string, unknown>;
@@ -144,6 +144,10 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
       } finally {
         clearTimeout(timer);
         outerSignal?.removeEventListener('abort', onOuterAbort);
+      }
+      if (res.ok) {
+        const inner = unwrapAnswer(res.data, tool.output);
+        res = 'failure' in inner ? { ok: false as const, status: 200, kind: 'http' as const, message: inner.failure } : { ...res, data: inner.data };
       }
       if (!res.ok) {
         logger.warn(`${tool.name}: upstream ${res.status || res.kind} after ${Date.now() - started} ms: ${res.message}`);

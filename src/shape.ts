@@ -46,6 +46,7 @@ function normalise(v: unknown, type: TypeName): unknown {
     case 'int':
     case 'number':
     case 'bytes':
+    case 'rate':
     case 'percent':
     case 'duration':
     case 'epoch':
@@ -88,6 +89,8 @@ function present(v: unknown, type: TypeName): unknown {
   switch (type) {
     case 'bytes':
       return formatBytes(v);
+    case 'rate':
+      return `${formatBytes(Math.round(v))}/s`;
     case 'percent':
       return `${(v * 100).toFixed(1)}%`;
     case 'duration':
@@ -141,11 +144,28 @@ function compare(a: unknown, b: unknown): number {
   return JSON.stringify(a).localeCompare(JSON.stringify(b), 'en', { numeric: true });
 }
 
-function pick(row: Row, fields: readonly string[] | undefined): Row {
-  if (fields === undefined) return row;
+function pick(row: Row, fields: readonly string[] | undefined, omit: readonly string[] = []): Row {
   const out: Row = {};
-  for (const f of fields) if (Object.hasOwn(row, f)) out[f] = row[f];
+  for (const f of fields ?? Object.keys(row)) if (Object.hasOwn(row, f) && !omit.includes(f)) out[f] = row[f];
   return out;
+}
+
+/**
+ * Guest-agent answers wrap their payload (`{ result: ... }`) and may report a failure inside a 200
+ * (`{ result: { error: {...} } }`): take the payload out, and turn such an answer into a failure so
+ * that the tool's `errors` rules apply to it as to any other.
+ */
+export function unwrapAnswer(data: unknown, spec: OutputSpec): { data: unknown } | { failure: string } {
+  let out = data;
+  if (spec.unwrap !== undefined && typeof out === 'object' && out !== null && !Array.isArray(out) && Object.hasOwn(out, spec.unwrap)) {
+    out = (out as Row)[spec.unwrap];
+  }
+  if (spec.body_error !== undefined && typeof out === 'object' && out !== null && !Array.isArray(out) && Object.hasOwn(out, spec.body_error)) {
+    const err = (out as Row)[spec.body_error];
+    const words = typeof err === 'string' ? err : typeof err === 'object' && err !== null ? ((err as Row).desc ?? (err as Row).message ?? JSON.stringify(err)) : String(err);
+    return { failure: typeof words === 'string' ? words : JSON.stringify(words) };
+  }
+  return { data: out };
 }
 
 function selectedFields(spec: OutputSpec, args: Record<string, unknown>): string[] | undefined {
@@ -172,6 +192,10 @@ export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledPar
     const where = spec.rows;
     rows = rows.filter((r) => matches(r, where));
   }
+  if (spec.rows_with !== undefined) {
+    const wanted = spec.rows_with;
+    rows = rows.filter((r) => wanted.some((f) => r[f] !== undefined && r[f] !== null));
+  }
   for (const r of rows) {
     applyTypes(r, spec, normalise);
     derive(r, spec);
@@ -193,7 +217,7 @@ export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledPar
   const fields = selectedFields(spec, args);
   let items: unknown[] = page.map((r) => {
     applyTypes(r, spec, present);
-    return spec.pluck !== undefined ? r[spec.pluck] : pick(r, fields);
+    return spec.pluck !== undefined ? r[spec.pluck] : pick(r, fields, spec.omit);
   });
   items = cleanValue(items) as unknown[];
 
@@ -244,7 +268,7 @@ export function shapeRecord(data: unknown, spec: OutputSpec, args: Record<string
   applyTypes(row, spec, normalise);
   derive(row, spec);
   applyTypes(row, spec, present);
-  let out = cleanValue(pick(row, selectedFields(spec, args))) as Row;
+  let out = cleanValue(pick(row, selectedFields(spec, args), spec.omit)) as Row;
   if (byteLength(out) > budget) {
     const sizes = Object.entries(out).map(([k, v]) => [k, byteLength(v)] as const).sort((a, b) => b[1] - a[1]);
     const omitted: string[] = [];
