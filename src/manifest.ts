@@ -263,7 +263,10 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
         if (p.schema !== undefined) {
           for (const w of wideningProblems(p.schema, specSchema)) problem(['params', arg, 'schema'], `widens the spec: ${w}`);
         }
+        // The spec's patterns are long regexes that would cost every tools/list reader tokens: the
+        // runtime enforces them through upstreamSchema on every call, so only a tool's own is shown.
         schema = { ...specSchema, ...(p.schema ?? {}) };
+        if (p.schema?.pattern === undefined) delete schema.pattern;
         delete schema.default;
         upstreamProps[upstream] = specSchema;
         if (where === 'path') {
@@ -320,7 +323,7 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
     }
     if (output.fields !== undefined) {
       if (hasOwn('fields')) problem(['params', 'fields'], 'clashes with output.fields');
-      properties.fields = { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 64, description: 'Fields to return; ["*"] for all.' };
+      properties.fields = { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 64, description: '["*"] = all' };
     }
     for (const rule of output.errors ?? []) {
       try {
