@@ -1,0 +1,611 @@
+// `npm run bench`: our server against the floor (bench/floor.mjs) and a direct HTTPS GET, side by
+// side in one run, against the fake Proxmox over real TLS on loopback. Prints a table with targets
+// and writes every figure to bench/results/latest.json. `--quick` for fewer rounds, `--server PATH`
+// for another build. Never part of `npm test`: timings on a shared machine are not assertions.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { makeBigCluster, makeCluster, startFakeProxmox, type FakeProxmox } from '../test/fake-proxmox/index.js';
+import { directClient } from './lib/direct.js';
+import { RpcProcess, handshake, toolResult, type RpcAnswer } from './lib/rpc-process.js';
+import { median, round, summarize, type Summary } from './lib/stats.js';
+import { printTable, type Row } from './lib/table.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const serverArg = argv.indexOf('--server');
+const SERVER = serverArg !== -1 && argv[serverArg + 1] !== undefined ? argv[serverArg + 1] ?? '' : fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./floor.mjs', import.meta.url));
+const OUT = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+
+const PLAN = quick
+  ? { coldWarmup: 1, coldRuns: 3, callWarmup: 10, callRounds: 60, bigRuns: 3, concRuns: 1 }
+  : { coldWarmup: 2, coldRuns: 9, callWarmup: 30, callRounds: 300, bigRuns: 5, concRuns: 3 };
+const LATENCY_MS = 5;
+const CONC_CALLS = 200;
+const CONC_IN_FLIGHT = 50;
+const MAX_PAGES = 2000;
+const STATUS_PATH = '/nodes/pve1/status';
+
+if (!existsSync(SERVER)) {
+  console.error(`bench: ${SERVER} is missing; run "npm run build" first (or pass --server PATH)`);
+  process.exit(1);
+}
+
+type Subject = 'floor' | 'ours';
+const SUBJECTS: readonly Subject[] = ['floor', 'ours'];
+const SCRIPT: Record<Subject, string> = { floor: FLOOR, ours: SERVER };
+
+function envFor(fake: FakeProxmox): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    PROXMOX_HOST: '127.0.0.1',
+    PROXMOX_PORT: String(fake.port),
+    PROXMOX_TOKEN_ID: fake.tokenId,
+    PROXMOX_TOKEN_SECRET: fake.tokenSecret,
+    PROXMOX_SSL_CERT: fake.caFile,
+    PROXMOX_VERIFY_SSL: 'true',
+    // The default (600 calls a minute) is a guard for assistants; the bench makes ~1,500 calls.
+    PROXMOX_RATE_LIMIT: '1000000',
+  };
+}
+
+function spawnSubject(subject: Subject, fake: FakeProxmox): RpcProcess {
+  return new RpcProcess(process.execPath, [SCRIPT[subject]], envFor(fake));
+}
+
+const log = (text: string): void => {
+  process.stderr.write(`bench: ${text}\n`);
+};
+
+interface ToolInfo {
+  name: string;
+  bytes: number;
+  approxTokens: number;
+}
+
+interface ListedTools {
+  bytes: number;
+  approxTokens: number;
+  tools: ToolInfo[];
+}
+
+function listedTools(answer: RpcAnswer): ListedTools {
+  const tools = ((answer.message.result as { tools?: { name: string }[] } | undefined)?.tools ?? []).map((tool) => {
+    const bytes = Buffer.byteLength(JSON.stringify(tool));
+    return { name: tool.name, bytes, approxTokens: Math.round(bytes / 4) };
+  });
+  return { bytes: answer.bytes, approxTokens: Math.round(answer.bytes / 4), tools };
+}
+
+// 1. Cold start: spawn -> initialize -> initialized -> tools/list answered.
+async function coldStart(): Promise<{ ms: Record<Subject, number[]>; list: Record<Subject, ListedTools | undefined> }> {
+  const fake = await startFakeProxmox({ cluster: makeCluster() });
+  const ms: Record<Subject, number[]> = { floor: [], ours: [] };
+  const list: Record<Subject, ListedTools | undefined> = { floor: undefined, ours: undefined };
+  try {
+    for (let i = 0; i < PLAN.coldWarmup + PLAN.coldRuns; i++) {
+      // Alternate who goes first so neither always runs on a cache the other just warmed.
+      const order = i % 2 === 0 ? SUBJECTS : [...SUBJECTS].reverse();
+      for (const subject of order) {
+        const started = performance.now();
+        const rpc = spawnSubject(subject, fake);
+        try {
+          await handshake(rpc);
+          const answer = await rpc.request('tools/list');
+          const elapsed = performance.now() - started;
+          if (answer.message.error !== undefined) throw new Error(`tools/list failed: ${answer.message.error.message}`);
+          if (i >= PLAN.coldWarmup) ms[subject].push(elapsed);
+          list[subject] ??= listedTools(answer);
+        } finally {
+          await rpc.close();
+        }
+      }
+    }
+  } finally {
+    await fake.close();
+  }
+  return { ms, list };
+}
+
+interface Running {
+  rpc: RpcProcess;
+  fake: FakeProxmox;
+  tools: string[];
+}
+
+async function startRunning(subject: Subject): Promise<Running> {
+  const fake = await startFakeProxmox({ cluster: makeBigCluster(), latencyMs: LATENCY_MS });
+  const rpc = spawnSubject(subject, fake);
+  await handshake(rpc);
+  const answer = await rpc.request('tools/list');
+  const tools = ((answer.message.result as { tools?: { name: string }[] } | undefined)?.tools ?? []).map((t) => t.name);
+  return { rpc, fake, tools };
+}
+
+// 2. Per-call overhead on one small endpoint, the three clients interleaved round by round.
+async function perCall(
+  floor: Running,
+  ours: Running,
+  directFake: FakeProxmox,
+): Promise<{ direct: number[]; floor: number[]; ours: number[]; errors: Record<string, number>; oursTool: string; connections: Record<string, number> }> {
+  const direct = directClient(directFake);
+  const oursTool = ours.tools.includes('get_node_status') ? 'get_node_status' : 'get_nodes';
+  const oursArgs = oursTool === 'get_node_status' ? { node: 'pve1' } : {};
+  const floorArgs = { path: oursTool === 'get_node_status' ? STATUS_PATH : '/nodes' };
+  const directPath = floorArgs.path;
+  const times = { direct: [] as number[], floor: [] as number[], ours: [] as number[] };
+  const errors = { direct: 0, floor: 0, ours: 0 };
+  let firstError: string | undefined;
+  try {
+    for (let i = 0; i < PLAN.callWarmup + PLAN.callRounds; i++) {
+      const keep = i >= PLAN.callWarmup;
+      let started = performance.now();
+      const d = await direct.get(directPath);
+      const directMs = performance.now() - started;
+      if (d.status !== 200) errors.direct++;
+      const f = await floor.rpc.callTool('get', floorArgs);
+      if (toolResult(f).isError) errors.floor++;
+      started = performance.now();
+      const o = await ours.rpc.callTool(oursTool, oursArgs);
+      const r = toolResult(o);
+      if (r.isError) {
+        errors.ours++;
+        firstError ??= r.text.slice(0, 300);
+      }
+      if (keep) {
+        times.direct.push(directMs);
+        times.floor.push(f.ms);
+        times.ours.push(o.ms);
+      }
+    }
+  } finally {
+    direct.close();
+  }
+  if (firstError !== undefined) log(`per-call: our server answered an error: ${firstError}`);
+  // Each client has a fake of its own, so these counts are its own since it started.
+  const connections = { direct: directFake.connections, floor: floor.fake.connections, ours: ours.fake.connections };
+  return { ...times, errors, oursTool, connections };
+}
+
+interface Page {
+  ms: number;
+  bytes: number;
+  records: number;
+  upstreamRequests: number;
+}
+
+interface Walk {
+  tool: string;
+  firstPage: { ms: Summary; bytes: number; records: number; upstreamRequests: number[] };
+  walk: {
+    pages: number;
+    totalMs: number;
+    pageMs: Summary;
+    bytesPerPage: Summary;
+    recordsPerPage: Summary;
+    records: number;
+    distinctKeys: number;
+    total: number | undefined;
+    upstreamRequests: number;
+    complete: boolean;
+    error?: string;
+  };
+}
+
+interface Listing {
+  items: Record<string, unknown>[];
+  total?: number;
+  next_offset?: number | null;
+}
+
+function listingOf(answer: RpcAnswer): Listing | string {
+  const r = toolResult(answer);
+  if (r.isError) return r.text.slice(0, 300);
+  let value = r.structured;
+  if (value === undefined) {
+    try {
+      value = JSON.parse(r.text);
+    } catch {
+      return `answer is not JSON: ${r.text.slice(0, 120)}`;
+    }
+  }
+  const listing = value as Partial<Listing> | null;
+  if (listing === null || !Array.isArray(listing.items)) return 'answer has no items array';
+  return listing as Listing;
+}
+
+async function page(running: Running, tool: string, args: Record<string, unknown>): Promise<{ page: Page; listing: Listing | string }> {
+  const before = running.fake.requests.length;
+  const answer = await running.rpc.callTool(tool, args, 60_000);
+  const listing = listingOf(answer);
+  return {
+    page: {
+      ms: answer.ms,
+      bytes: answer.bytes,
+      records: typeof listing === 'string' ? 0 : listing.items.length,
+      upstreamRequests: running.fake.requests.length - before,
+    },
+    listing,
+  };
+}
+
+function keyOf(item: Record<string, unknown>): string {
+  const key = item.id ?? item.vmid ?? item.name ?? JSON.stringify(item);
+  return typeof key === 'string' || typeof key === 'number' ? String(key) : JSON.stringify(key);
+}
+
+// 3. The 5,000-guest cluster: the first page several times, then the whole listing page by page.
+async function walkTool(running: Running, tool: string): Promise<Walk> {
+  const first: Page[] = [];
+  let firstListing: Listing | string = '';
+  for (let i = 0; i < PLAN.bigRuns; i++) {
+    const p = await page(running, tool, {});
+    first.push(p.page);
+    firstListing = p.listing;
+  }
+  const pages: Page[] = [];
+  const keys = new Set<string>();
+  let records = 0;
+  let offset: number | undefined;
+  let error: string | undefined;
+  let total: number | undefined;
+  let complete = false;
+  const started = performance.now();
+  const before = running.fake.requests.length;
+  for (let n = 0; n < MAX_PAGES; n++) {
+    const p = await page(running, tool, offset === undefined ? {} : { offset });
+    pages.push(p.page);
+    if (typeof p.listing === 'string') {
+      error = p.listing;
+      break;
+    }
+    total ??= p.listing.total;
+    records += p.listing.items.length;
+    for (const item of p.listing.items) keys.add(keyOf(item));
+    const next = p.listing.next_offset;
+    if (typeof next !== 'number') {
+      complete = true;
+      break;
+    }
+    if (offset !== undefined && next <= offset) {
+      error = `next_offset did not advance (${offset} -> ${next})`;
+      break;
+    }
+    offset = next;
+  }
+  const totalMs = performance.now() - started;
+  const firstPage = first[0];
+  return {
+    tool,
+    firstPage: {
+      ms: summarize(first.map((p) => p.ms)),
+      bytes: firstPage?.bytes ?? 0,
+      records: firstPage?.records ?? 0,
+      upstreamRequests: first.map((p) => p.upstreamRequests),
+    },
+    walk: {
+      pages: pages.length,
+      totalMs: round(totalMs),
+      pageMs: summarize(pages.map((p) => p.ms)),
+      bytesPerPage: summarize(pages.map((p) => p.bytes)),
+      recordsPerPage: summarize(pages.map((p) => p.records)),
+      records,
+      distinctKeys: keys.size,
+      total,
+      upstreamRequests: running.fake.requests.length - before,
+      complete,
+      ...(error !== undefined ? { error } : typeof firstListing === 'string' ? { error: firstListing } : {}),
+    },
+  };
+}
+
+interface WholeAnswer {
+  ms: Summary;
+  bytes: number;
+  upstreamRequests: number[];
+}
+
+async function floorWhole(floor: Running): Promise<WholeAnswer> {
+  const ms: number[] = [];
+  const requests: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < PLAN.bigRuns; i++) {
+    const before = floor.fake.requests.length;
+    const answer = await floor.rpc.callTool('get', { path: '/cluster/resources' }, 60_000);
+    ms.push(answer.ms);
+    bytes = answer.bytes;
+    requests.push(floor.fake.requests.length - before);
+  }
+  return { ms: summarize(ms), bytes, upstreamRequests: requests };
+}
+
+async function directWhole(fake: FakeProxmox): Promise<WholeAnswer> {
+  const direct = directClient(fake);
+  const ms: number[] = [];
+  const requests: number[] = [];
+  let bytes = 0;
+  try {
+    for (let i = 0; i < PLAN.bigRuns; i++) {
+      const before = fake.requests.length;
+      const started = performance.now();
+      const answer = await direct.get('/cluster/resources');
+      ms.push(performance.now() - started);
+      bytes = answer.bytes;
+      requests.push(fake.requests.length - before);
+    }
+  } finally {
+    direct.close();
+  }
+  return { ms: summarize(ms), bytes, upstreamRequests: requests };
+}
+
+interface Concurrency {
+  runs: number;
+  callsPerRun: number;
+  inFlight: number;
+  throughput: number[];
+  latency: Summary;
+  errors: number;
+  firstError?: string;
+  connectionsOpened: number;
+}
+
+// 4. Many calls pipelined over one stdio: ids keep them apart, a pool of workers keeps 50 in flight.
+async function concurrency(running: Running, tool: string, args: Record<string, unknown>): Promise<Concurrency> {
+  const latencies: number[] = [];
+  const throughput: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const connectionsBefore = running.fake.connections;
+  for (let run = 0; run < PLAN.concRuns; run++) {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < CONC_CALLS) {
+        next++;
+        try {
+          const answer = await running.rpc.callTool(tool, args, 60_000);
+          latencies.push(answer.ms);
+          const r = toolResult(answer);
+          if (r.isError) {
+            errors++;
+            firstError ??= r.text.slice(0, 300);
+          }
+        } catch (error) {
+          errors++;
+          firstError ??= error instanceof Error ? error.message.slice(0, 300) : String(error);
+        }
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: CONC_IN_FLIGHT }, worker));
+    throughput.push(round(CONC_CALLS / ((performance.now() - started) / 1000), 1));
+  }
+  return {
+    runs: PLAN.concRuns,
+    callsPerRun: CONC_CALLS,
+    inFlight: CONC_IN_FLIGHT,
+    throughput,
+    latency: summarize(latencies),
+    errors,
+    ...(firstError !== undefined ? { firstError } : {}),
+    connectionsOpened: running.fake.connections - connectionsBefore,
+  };
+}
+
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    model: cpus[0]?.model ?? 'unknown',
+    totalMemMiB: Math.round(os.totalmem() / 1048576),
+    loadavg: os.loadavg().map((l) => round(l, 2)),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+}
+
+const fmt = (n: number | undefined, digits = 2): string => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
+const mark = (ok: boolean | undefined): Row['status'] => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'MISS');
+
+async function main(): Promise<void> {
+  const wallStarted = performance.now();
+  log(`${quick ? 'quick' : 'full'} run; server ${relative(process.cwd(), SERVER)}, floor ${relative(process.cwd(), FLOOR)}`);
+
+  log('1/5 cold start');
+  const cold = await coldStart();
+
+  log('2/5 per-call overhead');
+  const floor = await startRunning('floor');
+  const ours = await startRunning('ours');
+  const directFake = await startFakeProxmox({ cluster: makeBigCluster(), latencyMs: LATENCY_MS });
+  let result: Record<string, unknown>;
+  let rows: Row[];
+  try {
+    const call = await perCall(floor, ours, directFake);
+
+    log('3/5 big cluster (5,000 guests, 50 nodes)');
+    const vms = ours.tools.includes('get_vms') ? await walkTool(ours, 'get_vms') : undefined;
+    const resourcesTool = ours.tools.find((t) => t !== 'get_vms' && /resources/.test(t));
+    const resources = resourcesTool !== undefined ? await walkTool(ours, resourcesTool) : undefined;
+    const floorBig = await floorWhole(floor);
+    const directBig = await directWhole(directFake);
+
+    log(`4/5 concurrency (${CONC_CALLS} calls, ${CONC_IN_FLIGHT} in flight)`);
+    const floorPath = call.oursTool === 'get_node_status' ? STATUS_PATH : '/nodes';
+    const concFloor = await concurrency(floor, 'get', { path: floorPath });
+    const concOurs = await concurrency(ours, call.oursTool, call.oursTool === 'get_node_status' ? { node: 'pve1' } : {});
+
+    log('5/5 memory');
+    const rssFloor = floor.rpc.peakRssKiB();
+    const rssOurs = ours.rpc.peakRssKiB();
+
+    // Figures.
+    const coldFloor = median(cold.ms.floor);
+    const coldOurs = median(cold.ms.ours);
+    const d = summarize(call.direct);
+    const f = summarize(call.floor);
+    const o = summarize(call.ours);
+    const listOurs = cold.list.ours;
+    const maxToolTokens = listOurs === undefined ? undefined : Math.max(...listOurs.tools.map((t) => t.approxTokens));
+    const rssFloorMiB = rssFloor === undefined ? undefined : rssFloor / 1024;
+    const rssOursMiB = rssOurs === undefined ? undefined : rssOurs / 1024;
+    const firstPageRequests = vms?.firstPage.upstreamRequests;
+
+    rows = [
+      { metric: 'cold start to tools/list, median ms', floor: fmt(coldFloor, 1), ours: fmt(coldOurs, 1), target: '< 300 ms', status: mark(coldOurs < 300) },
+      { metric: 'cold start, ours / floor', floor: '', ours: `${fmt(coldOurs / coldFloor)}x`, target: '<= 1.5x', status: mark(coldOurs / coldFloor <= 1.5) },
+      {
+        metric: 'tools/list bytes (approx tokens)',
+        floor: `${cold.list.floor?.bytes ?? 'n/a'} (${cold.list.floor?.approxTokens ?? 'n/a'})`,
+        ours: `${listOurs?.bytes ?? 'n/a'} (${listOurs?.approxTokens ?? 'n/a'})`,
+        target: '',
+        status: 'info',
+      },
+      {
+        metric: 'largest tool in tools/list, approx tokens',
+        floor: String(cold.list.floor?.tools[0]?.approxTokens ?? 'n/a'),
+        ours: `${maxToolTokens ?? 'n/a'} (${listOurs?.tools.length ?? 0} tools)`,
+        target: '< 150 / tool',
+        status: mark(maxToolTokens === undefined ? undefined : maxToolTokens < 150),
+      },
+      { metric: `per call, median ms (direct ${fmt(d.median)})`, floor: fmt(f.median), ours: fmt(o.median), target: '', status: 'info' },
+      { metric: `per call, p90 ms (direct ${fmt(d.p90)})`, floor: fmt(f.p90), ours: fmt(o.p90), target: '', status: 'info' },
+      { metric: 'per call, ms added over direct', floor: fmt(f.median - d.median), ours: fmt(o.median - d.median), target: '', status: 'info' },
+      { metric: 'per call, ratio vs direct', floor: `${fmt(f.median / d.median)}x`, ours: `${fmt(o.median / d.median)}x`, target: '< 1.3x', status: mark(o.median / d.median < 1.3) },
+      { metric: 'per call, ours - floor, ms', floor: '', ours: fmt(o.median - f.median), target: '< 0.3 ms', status: mark(o.median - f.median < 0.3) },
+      {
+        metric: 'upstream TLS connections, sequential phase',
+        floor: String(call.connections.floor),
+        ours: String(call.connections.ours),
+        target: '1, reused',
+        status: mark(call.connections.ours === 1),
+      },
+      {
+        metric: 'get_vms first page: ms / records / KiB',
+        floor: `${fmt(floorBig.ms.median, 1)} / all / ${fmt(floorBig.bytes / 1024, 0)}`,
+        ours: vms === undefined ? 'n/a' : `${fmt(vms.firstPage.ms.median, 1)} / ${vms.firstPage.records} / ${fmt(vms.firstPage.bytes / 1024, 1)}`,
+        target: '',
+        status: 'info',
+      },
+      {
+        metric: 'get_vms first page, upstream requests',
+        floor: String(floorBig.upstreamRequests[0] ?? 'n/a'),
+        ours: firstPageRequests === undefined ? 'n/a' : firstPageRequests.join(','),
+        target: '1',
+        status: mark(firstPageRequests === undefined ? undefined : firstPageRequests.every((n) => n === 1)),
+      },
+      {
+        metric: 'get_vms whole walk: pages / records / ms',
+        floor: '1 / all',
+        ours: vms === undefined ? 'n/a' : `${vms.walk.pages} / ${vms.walk.records} of ${vms.walk.total ?? '?'} / ${fmt(vms.walk.totalMs, 0)}`,
+        target: 'all 5000',
+        status: mark(vms === undefined ? undefined : vms.walk.complete && vms.walk.distinctKeys === 5000),
+      },
+      {
+        metric: `${resourcesTool ?? 'cluster-resources tool'}: first page ms / records`,
+        floor: '',
+        ours: resources === undefined ? 'not offered' : `${fmt(resources.firstPage.ms.median, 1)} / ${resources.firstPage.records}`,
+        target: '',
+        status: resources === undefined ? 'n/a' : 'info',
+      },
+      {
+        metric: `${resourcesTool ?? 'cluster-resources tool'}: walk pages / records`,
+        floor: '',
+        ours: resources === undefined ? 'not offered' : `${resources.walk.pages} / ${resources.walk.records} of ${resources.walk.total ?? '?'}`,
+        target: '',
+        status: resources === undefined ? 'n/a' : mark(resources.walk.complete && resources.walk.error === undefined),
+      },
+      {
+        metric: 'concurrency: calls/s (median of runs)',
+        floor: fmt(median(concFloor.throughput), 0),
+        ours: fmt(median(concOurs.throughput), 0),
+        target: '',
+        status: 'info',
+      },
+      {
+        metric: 'concurrency: p50 / p99 ms',
+        floor: `${fmt(concFloor.latency.median, 1)} / ${fmt(concFloor.latency.p99, 1)}`,
+        ours: `${fmt(concOurs.latency.median, 1)} / ${fmt(concOurs.latency.p99, 1)}`,
+        target: '',
+        status: 'info',
+      },
+      {
+        metric: 'concurrency: errors',
+        floor: String(concFloor.errors),
+        ours: String(concOurs.errors),
+        target: '0',
+        status: mark(concOurs.errors === 0),
+      },
+      {
+        metric: 'concurrency: new upstream connections',
+        floor: String(concFloor.connectionsOpened),
+        ours: String(concOurs.connectionsOpened),
+        target: '',
+        status: 'info',
+      },
+      { metric: 'peak RSS, MiB', floor: fmt(rssFloorMiB, 1), ours: fmt(rssOursMiB, 1), target: '< 100 MiB', status: mark(rssOursMiB === undefined ? undefined : rssOursMiB < 100) },
+      {
+        metric: 'peak RSS, ours - floor, MiB',
+        floor: '',
+        ours: fmt(rssOursMiB === undefined || rssFloorMiB === undefined ? undefined : rssOursMiB - rssFloorMiB, 1),
+        target: '<= 10 MiB',
+        status: mark(rssOursMiB === undefined || rssFloorMiB === undefined ? undefined : rssOursMiB - rssFloorMiB <= 10),
+      },
+    ];
+
+    result = {
+      machine: machine(),
+      plan: { quick, ...PLAN, upstreamLatencyMs: LATENCY_MS, server: relative(process.cwd(), SERVER), perCallTool: call.oursTool, perCallPath: STATUS_PATH },
+      coldStart: {
+        ms: { floor: summarize(cold.ms.floor), ours: summarize(cold.ms.ours) },
+        ratio: round(coldOurs / coldFloor),
+        toolsList: cold.list,
+      },
+      perCall: {
+        direct: d,
+        floor: f,
+        ours: o,
+        addedOverDirectMs: { floor: round(f.median - d.median), ours: round(o.median - d.median) },
+        ratioVsDirect: { floor: round(f.median / d.median), ours: round(o.median / d.median) },
+        oursMinusFloorMs: round(o.median - f.median),
+        errors: call.errors,
+        upstreamConnections: call.connections,
+      },
+      bigCluster: { guests: 5000, nodes: 50, getVms: vms ?? null, clusterResources: resources ?? null, floorWhole: floorBig, directWhole: directBig },
+      concurrency: { floor: concFloor, ours: concOurs },
+      memory: { peakRssKiB: { floor: rssFloor ?? null, ours: rssOurs ?? null } },
+      targets: rows.filter((r) => r.status === 'PASS' || r.status === 'MISS').map((r) => ({ metric: r.metric, target: r.target, ours: r.ours, status: r.status })),
+    };
+    if (ours.rpc.stderr.includes('ERROR')) log(`our server logged errors:\n${ours.rpc.stderr.slice(-2000)}`);
+  } finally {
+    await Promise.all([floor.rpc.close(), ours.rpc.close()]);
+    await Promise.all([floor.fake.close(), ours.fake.close(), directFake.close()]);
+  }
+
+  const wallMs = performance.now() - wallStarted;
+  result.wallSeconds = round(wallMs / 1000, 1);
+  printTable(rows);
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+  const misses = rows.filter((r) => r.status === 'MISS').length;
+  process.stdout.write(`\n${misses === 0 ? 'all targets met' : `${misses} target(s) missed`}; ${fmt(wallMs / 1000, 1)} s; results written to ${relative(process.cwd(), OUT)}\n`);
+}
+
+// Everything is on loopback and bounded; this only guards against a server that stops answering.
+const watchdog = setTimeout(() => {
+  console.error('bench: gave up after 5 minutes');
+  process.exit(2);
+}, 300_000);
+watchdog.unref();
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error('bench failed:', error);
+    process.exit(1);
+  },
+);
