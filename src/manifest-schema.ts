@@ -80,6 +80,8 @@ export const manifestSchema = {
               fields: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
               pluck: fieldName,
               omit: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
+              rename: { type: 'object', propertyNames: fieldName, additionalProperties: fieldName },
+              redact_by: { type: 'object', propertyNames: fieldName, additionalProperties: { type: 'array', items: fieldName, minItems: 1 } },
               rows_with: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
               unwrap: fieldName,
               body_error: fieldName,

@@ -39,6 +39,10 @@ export interface OutputSpec {
   pluck?: string;
   /** Fields never returned, not even with fields=["*"]. */
   omit?: string[];
+  /** Field renames, applied first (a `key` field would otherwise be redacted as a secret). */
+  rename?: Record<string, string>;
+  /** When the first field holds a secret's name (`cipassword`), redact the listed fields. */
+  redact_by?: Record<string, string[]>;
   /** `list`: keep only rows that have at least one of these fields. */
   rows_with?: string[];
   /** The answer's payload sits under this key (guest-agent answers: `result`). */
@@ -357,7 +361,7 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
       paged,
       errors: output.errors ?? [],
     };
-    for (const k of ['rows', 'extras', 'key', 'sort', 'fields', 'pluck', 'budget', 'omit', 'rows_with', 'unwrap', 'body_error'] as const) {
+    for (const k of ['rows', 'extras', 'key', 'sort', 'fields', 'pluck', 'budget', 'omit', 'rows_with', 'unwrap', 'body_error', 'rename', 'redact_by'] as const) {
       if (output[k] !== undefined) (compiledOutput as unknown as Record<string, unknown>)[k] = output[k];
     }
     tools.push({

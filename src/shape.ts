@@ -1,7 +1,7 @@
 // Output shaping declared in tools.yaml: normalise Proxmox's loosely typed values, filter, sort,
 // page, pick fields, make sizes and durations readable, and keep every answer within its budget.
 import type { CompiledParam, OutputSpec, TypeName } from './manifest.js';
-import { cleanValue, sanitizeText } from './sanitize.js';
+import { REDACTED, cleanValue, isSecretKey, sanitizeText } from './sanitize.js';
 
 type Row = Record<string, unknown>;
 
@@ -144,6 +144,22 @@ function compare(a: unknown, b: unknown): number {
   return JSON.stringify(a).localeCompare(JSON.stringify(b), 'en', { numeric: true });
 }
 
+/**
+ * Key/value rows (`{ key: "cipassword", value: ... }`) hide a secret from the name-based redactor
+ * twice over: the name field looks like a secret itself and the value's field name does not. The
+ * manifest renames the name field and says which fields carry the value.
+ */
+function prepare(row: Row, spec: OutputSpec): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) out[spec.rename?.[k] ?? k] = v;
+  for (const [nameField, valueFields] of Object.entries(spec.redact_by ?? {})) {
+    const name = out[nameField];
+    if (typeof name !== 'string' || !isSecretKey(name)) continue;
+    for (const f of valueFields) if (out[f] !== undefined && out[f] !== null && out[f] !== '') out[f] = REDACTED;
+  }
+  return out;
+}
+
 function pick(row: Row, fields: readonly string[] | undefined, omit: readonly string[] = []): Row {
   const out: Row = {};
   for (const f of fields ?? Object.keys(row)) if (Object.hasOwn(row, f) && !omit.includes(f)) out[f] = row[f];
@@ -183,7 +199,7 @@ function byteLength(v: unknown): number {
 }
 
 export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledParam[], args: Record<string, unknown>, budget: number, upstreamTotal?: number): Shaped {
-  let rows = data.filter((r): r is Row => typeof r === 'object' && r !== null && !Array.isArray(r)).map((r) => ({ ...r }));
+  let rows = data.filter((r): r is Row => typeof r === 'object' && r !== null && !Array.isArray(r)).map((r) => prepare(r, spec));
   const extras: Record<string, unknown> = {};
   for (const [name, rule] of Object.entries(spec.extras ?? {})) {
     extras[name] = rows.filter((r) => matches(r, rule.where)).map((r) => r[rule.pluck]);
@@ -264,7 +280,7 @@ export function shapeRecord(data: unknown, spec: OutputSpec, args: Record<string
     }
     return { structured };
   }
-  const row = structuredClone(data) as Row;
+  const row = prepare(structuredClone(data) as Row, spec);
   applyTypes(row, spec, normalise);
   derive(row, spec);
   applyTypes(row, spec, present);
