@@ -51,29 +51,73 @@ export class GuardError extends Error {
 // Characters a path value may hold once encoded; `.` and `..` alone are refused separately.
 const SAFE_SEGMENT = /^(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})+$/;
 
-function templateRegex(template: string): RegExp {
-  const escaped = template
-    .split(/(\{[^}]+\})/)
-    .map((part) => (part.startsWith('{') ? '([^/]+)' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${escaped}$`);
+const templateRegexes = new Map<string, { re: RegExp; names: string[] }>();
+
+function templateRegex(template: string): { re: RegExp; names: string[] } {
+  let compiled = templateRegexes.get(template);
+  if (compiled === undefined) {
+    const names: string[] = [];
+    const escaped = template
+      .split(/(\{[^}]+\})/)
+      .map((part) => {
+        if (!part.startsWith('{')) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(part.slice(1, -1));
+        return '([^/]+)';
+      })
+      .join('');
+    compiled = { re: new RegExp(`^${escaped}$`), names };
+    templateRegexes.set(template, compiled);
+  }
+  return compiled;
 }
 
-/** Refuses anything but a GET whose final URL path is exactly an allowed template with safe values. */
-export function checkRequest(method: string, url: URL, base: URL, template: string, allowed: ReadonlySet<string>): void {
+// Query names Proxmox uses are plain identifiers; anything else was not built by the runtime.
+const QUERY_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+function decodeOrRefuse(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    // `%C0` and friends: not UTF-8, so not a name Proxmox could have given us.
+    throw new GuardError('refused: a malformed percent-encoding in a path value');
+  }
+}
+
+/**
+ * Refuses anything but a GET whose final URL path is exactly an allowed template with safe values.
+ * With `values`, each path segment must also decode to exactly the value that was validated: the URL
+ * parser resolves `\`, `..` and `%2e` segments, so a URL can match a template yet name something else.
+ */
+export function checkRequest(
+  method: string,
+  url: URL,
+  base: URL,
+  template: string,
+  allowed: ReadonlySet<string>,
+  values?: Readonly<Record<string, unknown>>,
+): void {
   if (method !== 'GET') throw new GuardError(`refused ${method}: this server only reads`);
   if (!allowed.has(template)) throw new GuardError(`refused: ${template} is not a path any tool may read`);
   if (url.origin !== base.origin) throw new GuardError('refused: the request left the configured host');
+  if (url.username !== '' || url.password !== '' || url.hash !== '') throw new GuardError('refused: credentials or a fragment in the URL');
   const prefix = base.pathname.replace(/\/$/, '');
   if (!url.pathname.startsWith(`${prefix}/`)) throw new GuardError('refused: the request left the API base path');
   const rest = url.pathname.slice(prefix.length);
-  const m = templateRegex(template).exec(rest);
+  const { re, names } = templateRegex(template);
+  const m = re.exec(rest);
   if (m === null) throw new GuardError(`refused: ${rest} does not match ${template}`);
-  for (const value of m.slice(1)) {
+  names.forEach((name, i) => {
+    const value = m[i + 1] ?? '';
     if (!SAFE_SEGMENT.test(value)) throw new GuardError('refused: unsafe characters in a path value');
-    const decoded = decodeURIComponent(value);
+    const decoded = decodeOrRefuse(value);
     // eslint-disable-next-line no-control-regex
-    if (decoded === '.' || decoded === '..' || /[/\\\u0000-\u001f]/.test(decoded)) throw new GuardError('refused: a path value may not be . or .. or hold / \\ or controls');
+    if (decoded === '.' || decoded === '..' || /[/\\\u0000-\u001f\u007f]/.test(decoded)) throw new GuardError('refused: a path value may not be . or .. or hold / \\ or controls');
+    if (values !== undefined && decoded !== String(values[name])) throw new GuardError(`refused: the URL does not carry the validated value of ${name}`);
+  });
+  for (const [name, value] of url.searchParams) {
+    if (!QUERY_NAME.test(name)) throw new GuardError('refused: an unexpected query parameter name');
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(value)) throw new GuardError('refused: control characters in a query value');
   }
 }
 
@@ -90,15 +134,30 @@ function errorKind(error: unknown): { kind: UpstreamFailure['kind']; message: st
     e = (e as { cause?: unknown }).cause;
   }
   const has = (re: RegExp): boolean => codes.some((c) => re.test(c)) || names.some((n) => re.test(n));
-  if (has(/TimeoutError|AbortError|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|UND_ERR_CONNECT_TIMEOUT|ETIMEDOUT/)) return { kind: 'timeout', message: 'timed out' };
+  if (has(/TimeoutError|AbortError|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_ABORTED|ETIMEDOUT/)) return { kind: 'timeout', message: 'timed out' };
   if (has(/UND_ERR_RES_EXCEEDED_MAX_SIZE|ResponseExceededMaxSize/)) return { kind: 'too-large', message: 'response too large' };
-  if (has(/ERR_TLS_FINGERPRINT_MISMATCH/)) return { kind: 'tls', message: 'certificate fingerprint mismatch' };
+  if (has(/ERR_TLS_FINGERPRINT_MISMATCH/)) return { kind: 'tls', message: 'the certificate does not match PROXMOX_TLS_FINGERPRINT' };
   const tls = codes.find((c) => /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS|UNABLE_TO_VERIFY|HOSTNAME|ALTNAME/.test(c));
   if (tls !== undefined) return { kind: 'tls', message: tls };
   if (has(/GuardError/)) return { kind: 'refused', message: 'refused by the request guard' };
   const net = codes.find((c) => /^E[A-Z]+$/.test(c) || /^UND_ERR/.test(c));
-  return { kind: 'network', message: net ?? 'connection failed' };
+  return { kind: 'network', message: net === undefined ? 'connection failed' : `${NETWORK_WORDS[net] ?? 'connection failed'}, ${net}` };
 }
+
+// undici and Node name failures by code; the model and the operator need words.
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'the connection was reset',
+  EPIPE: 'the connection was closed',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'the network is unreachable',
+  UND_ERR_SOCKET: 'the connection closed before the answer was complete',
+  UND_ERR_CLOSED: 'the connection was closed',
+  UND_ERR_DESTROYED: 'the connection was closed',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'the answer was cut short',
+};
 
 function parseEnvelope(status: number, reason: string, text: string): UpstreamResult {
   if (status >= 200 && status < 300) {
@@ -136,12 +195,26 @@ function parseEnvelope(status: number, reason: string, text: string): UpstreamRe
   return failure;
 }
 
+const REDACTED_SECRET = '[redacted]';
+const TOKEN_HEADER = /(PVEAPIToken[= ][^=\s]+=)[^\s"',;]+/g;
+
 export function createUpstream(options: ClientOptions): Upstream {
   const base = new URL(options.baseUrl);
   const auth = `PVEAPIToken=${options.tokenId}=${options.tokenSecret}`;
+  // A proxy or a broken host may echo the Authorization header into an answer or an error: the
+  // secret is cut out here, before any text reaches the runtime, a log line or the model.
+  const secret = options.tokenSecret;
+  const hideSecretText = (text: string): string => {
+    const out = secret.length > 0 && text.includes(secret) ? text.split(secret).join(REDACTED_SECRET) : text;
+    return out.includes('PVEAPIToken') ? out.replace(TOKEN_HEADER, `$1${REDACTED_SECRET}`) : out;
+  };
+  const hideSecret = (result: UpstreamResult): UpstreamResult => {
+    if (result.ok || result.errors === undefined) return result;
+    return { ...result, errors: Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [k, hideSecretText(v)])) };
+  };
   const guard: Middleware = {
-    onRequest({ request, schemaPath }) {
-      checkRequest(request.method, new URL(request.url), base, schemaPath, options.allowedTemplates);
+    onRequest({ request, schemaPath, params }) {
+      checkRequest(request.method, new URL(request.url), base, schemaPath, options.allowedTemplates, params.path ?? {});
       request.headers.set('Authorization', auth);
       request.headers.set('Accept', 'application/json');
       return request;
@@ -181,7 +254,7 @@ export function createUpstream(options: ClientOptions): Upstream {
         const { data, error, response } = await get(template, { params: { path, query }, parseAs: 'text', signal });
         // openapi-fetch hands error bodies back already parsed when they are JSON.
         const body = data ?? (typeof error === 'string' ? error : error === undefined ? '' : JSON.stringify(error));
-        return parseEnvelope(response.status, response.statusText, body);
+        return hideSecret(parseEnvelope(response.status, hideSecretText(response.statusText), hideSecretText(body)));
       } catch (err) {
         if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
         // undici reports network failures as "fetch failed" with a cause; anything else is our bug: let it surface.

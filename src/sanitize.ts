@@ -25,8 +25,13 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
+// An API token header (`PVEAPIToken=user@realm!name=SECRET`) or a cookie ticket echoed into text.
+const TOKEN_HEADER = /(PVEAPIToken[= ][^=\s]+=)[^\s"',;]+|(PVEAuthCookie=)[^\s"',;]+/g;
+
 export function redactText(value: string): string {
-  return value.replace(SECRET_IN_TEXT, `$1$2${REDACTED}`);
+  const out = value.replace(SECRET_IN_TEXT, `$1$2${REDACTED}`);
+  // Checked first: this runs on every string of every answer.
+  return out.includes('PVEA') ? out.replace(TOKEN_HEADER, (_m, header?: string, cookie?: string) => `${header ?? cookie ?? ''}${REDACTED}`) : out;
 }
 
 /** Sanitises every string and redacts every secret-named field, at any depth. */
