@@ -53,7 +53,7 @@ export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Re
   const node = typeof args.node === 'string' ? args.node : undefined;
   switch (f.kind) {
     case 'timeout':
-      return `Proxmox did not answer within ${Math.round(timeoutMs / 1000)} s. The host or node may be overloaded or unreachable; try again later, or ask for less (a smaller limit or timeframe).`;
+      return `Proxmox did not answer within ${Math.max(1, Math.round(timeoutMs / 1000))} s. The host or node may be overloaded or unreachable; try again later, or ask for less (a smaller limit or timeframe).`;
     case 'tls':
       return `The Proxmox host's TLS certificate was not accepted (${words}). The operator must set PROXMOX_SSL_CERT (CA file) or PROXMOX_TLS_FINGERPRINT; nothing was sent.`;
     case 'network':
@@ -150,14 +150,14 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         res = 'failure' in inner ? { ok: false as const, status: 200, kind: 'http' as const, message: inner.failure } : { ...res, data: inner.data };
       }
       if (!res.ok) {
-        logger.warn(`${tool.name}: upstream ${res.status || res.kind} after ${Date.now() - started} ms: ${res.message}`);
+        logger.warn(`${tool.name}: upstream ${res.status || res.kind} after ${Date.now() - started} ms: ${proxmoxWords(res)}`);
         const rule = ruleFor(tool.output.errors, res);
         if (rule?.result !== undefined) {
           const structured = { ...rule.result, message: rule.message };
           return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
         }
         if (rule !== undefined) return failure(`${rule.message} (${proxmoxWords(res)})`);
-        return failure(describeFailure(tool, res, args, limits.callTimeoutMs));
+        return failure(describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs)));
       }
       logger.debug(`${tool.name}: ok in ${Date.now() - started} ms`);
 
