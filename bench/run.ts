@@ -12,6 +12,7 @@ import { directClient } from './lib/direct.js';
 import { RpcProcess, handshake, toolResult, type RpcAnswer } from './lib/rpc-process.js';
 import { median, round, summarize, type Summary } from './lib/stats.js';
 import { printTable, type Row } from './lib/table.js';
+import { loadTokenCounter, type TokenCounter } from './lib/tokens.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -64,20 +65,37 @@ interface ToolInfo {
   name: string;
   bytes: number;
   approxTokens: number;
+  tokens?: number;
 }
 
 interface ListedTools {
   bytes: number;
   approxTokens: number;
+  tokens?: number;
   tools: ToolInfo[];
 }
 
+let tokenCounter: TokenCounter | undefined;
+
 function listedTools(answer: RpcAnswer): ListedTools {
   const tools = ((answer.message.result as { tools?: { name: string }[] } | undefined)?.tools ?? []).map((tool) => {
-    const bytes = Buffer.byteLength(JSON.stringify(tool));
-    return { name: tool.name, bytes, approxTokens: Math.round(bytes / 4) };
+    const text = JSON.stringify(tool);
+    const bytes = Buffer.byteLength(text);
+    return { name: tool.name, bytes, approxTokens: Math.round(bytes / 4), ...(tokenCounter ? { tokens: tokenCounter.count(text) } : {}) };
   });
-  return { bytes: answer.bytes, approxTokens: Math.round(answer.bytes / 4), tools };
+  const all = JSON.stringify(answer.message.result);
+  return { bytes: answer.bytes, approxTokens: Math.round(answer.bytes / 4), ...(tokenCounter ? { tokens: tokenCounter.count(all) } : {}), tools };
+}
+
+/** Per-tool token figures: the real count where a tokenizer was found, else bytes / 4. */
+function toolTokens(list: ListedTools | undefined): { max: number; median: number; over150: string[] } | undefined {
+  if (list === undefined || list.tools.length === 0) return undefined;
+  const counts = list.tools.map((t) => ({ name: t.name, n: t.tokens ?? t.approxTokens }));
+  return {
+    max: Math.max(...counts.map((c) => c.n)),
+    median: median(counts.map((c) => c.n)),
+    over150: counts.filter((c) => c.n >= 150).map((c) => `${c.name} (${c.n})`),
+  };
 }
 
 // 1. Cold start: spawn -> initialize -> initialized -> tools/list answered.
@@ -114,6 +132,14 @@ interface Running {
   rpc: RpcProcess;
   fake: FakeProxmox;
   tools: string[];
+  /** Upstream requests the server made on its own before the first call. */
+  startupRequests: string[];
+  memory: { after: string; peakKiB: number; currentKiB: number }[];
+}
+
+function checkpoint(running: Running, after: string): void {
+  const m = running.rpc.memory();
+  if (m !== undefined) running.memory.push({ after, ...m });
 }
 
 async function startRunning(subject: Subject): Promise<Running> {
@@ -122,7 +148,16 @@ async function startRunning(subject: Subject): Promise<Running> {
   await handshake(rpc);
   const answer = await rpc.request('tools/list');
   const tools = ((answer.message.result as { tools?: { name: string }[] } | undefined)?.tools ?? []).map((t) => t.name);
-  return { rpc, fake, tools };
+  // Our server checks the token's privileges just after start-up. A host's first call comes seconds
+  // later; here it would race that check and open a second connection, so wait for it to settle.
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(1000);
+  let seen = -1;
+  for (let i = 0; i < 10 && seen !== fake.requests.length; i++) {
+    seen = fake.requests.length;
+    await sleep(200);
+  }
+  return { rpc, fake, tools, startupRequests: fake.requests.map((r) => r.path), memory: [] };
 }
 
 // 2. Per-call overhead on one small endpoint, the three clients interleaved round by round.
@@ -130,7 +165,15 @@ async function perCall(
   floor: Running,
   ours: Running,
   directFake: FakeProxmox,
-): Promise<{ direct: number[]; floor: number[]; ours: number[]; errors: Record<string, number>; oursTool: string; connections: Record<string, number> }> {
+): Promise<{
+  direct: number[];
+  floor: number[];
+  ours: number[];
+  errors: Record<string, number>;
+  oursTool: string;
+  connections: Record<string, number>;
+  newWhileMeasured: Record<string, number>;
+}> {
   const direct = directClient(directFake);
   const oursTool = ours.tools.includes('get_node_status') ? 'get_node_status' : 'get_nodes';
   const oursArgs = oursTool === 'get_node_status' ? { node: 'pve1' } : {};
@@ -139,9 +182,11 @@ async function perCall(
   const times = { direct: [] as number[], floor: [] as number[], ours: [] as number[] };
   const errors = { direct: 0, floor: 0, ours: 0 };
   let firstError: string | undefined;
+  const afterWarmup = { direct: 0, floor: 0, ours: 0 };
   try {
     for (let i = 0; i < PLAN.callWarmup + PLAN.callRounds; i++) {
       const keep = i >= PLAN.callWarmup;
+      if (i === PLAN.callWarmup) Object.assign(afterWarmup, { direct: directFake.connections, floor: floor.fake.connections, ours: ours.fake.connections });
       let started = performance.now();
       const d = await direct.get(directPath);
       const directMs = performance.now() - started;
@@ -167,7 +212,12 @@ async function perCall(
   if (firstError !== undefined) log(`per-call: our server answered an error: ${firstError}`);
   // Each client has a fake of its own, so these counts are its own since it started.
   const connections = { direct: directFake.connections, floor: floor.fake.connections, ours: ours.fake.connections };
-  return { ...times, errors, oursTool, connections };
+  const newWhileMeasured = {
+    direct: directFake.connections - afterWarmup.direct,
+    floor: floor.fake.connections - afterWarmup.floor,
+    ours: ours.fake.connections - afterWarmup.ours,
+  };
+  return { ...times, errors, oursTool, connections, newWhileMeasured };
 }
 
 interface Page {
@@ -415,6 +465,7 @@ async function main(): Promise<void> {
   const wallStarted = performance.now();
   log(`${quick ? 'quick' : 'full'} run; server ${relative(process.cwd(), SERVER)}, floor ${relative(process.cwd(), FLOOR)}`);
 
+  tokenCounter = await loadTokenCounter();
   log('1/5 cold start');
   const cold = await coldStart();
 
@@ -425,7 +476,9 @@ async function main(): Promise<void> {
   let result: Record<string, unknown>;
   let rows: Row[];
   try {
+    for (const r of [floor, ours]) checkpoint(r, 'start-up');
     const call = await perCall(floor, ours, directFake);
+    for (const r of [floor, ours]) checkpoint(r, 'per-call');
 
     log('3/5 big cluster (5,000 guests, 50 nodes)');
     const vms = ours.tools.includes('get_vms') ? await walkTool(ours, 'get_vms') : undefined;
@@ -433,15 +486,18 @@ async function main(): Promise<void> {
     const resources = resourcesTool !== undefined ? await walkTool(ours, resourcesTool) : undefined;
     const floorBig = await floorWhole(floor);
     const directBig = await directWhole(directFake);
+    for (const r of [floor, ours]) checkpoint(r, 'big cluster');
 
     log(`4/5 concurrency (${CONC_CALLS} calls, ${CONC_IN_FLIGHT} in flight)`);
     const floorPath = call.oursTool === 'get_node_status' ? STATUS_PATH : '/nodes';
     const concFloor = await concurrency(floor, 'get', { path: floorPath });
     const concOurs = await concurrency(ours, call.oursTool, call.oursTool === 'get_node_status' ? { node: 'pve1' } : {});
 
+    for (const r of [floor, ours]) checkpoint(r, 'concurrency');
+
     log('5/5 memory');
-    const rssFloor = floor.rpc.peakRssKiB();
-    const rssOurs = ours.rpc.peakRssKiB();
+    const rssFloor = floor.rpc.memory()?.peakKiB;
+    const rssOurs = ours.rpc.memory()?.peakKiB;
 
     // Figures.
     const coldFloor = median(cold.ms.floor);
@@ -450,7 +506,9 @@ async function main(): Promise<void> {
     const f = summarize(call.floor);
     const o = summarize(call.ours);
     const listOurs = cold.list.ours;
-    const maxToolTokens = listOurs === undefined ? undefined : Math.max(...listOurs.tools.map((t) => t.approxTokens));
+    const tokOurs = toolTokens(listOurs);
+    const tokFloor = toolTokens(cold.list.floor);
+    const tokUnit = tokenCounter === undefined ? 'approx tokens (bytes/4)' : 'tokens';
     const rssFloorMiB = rssFloor === undefined ? undefined : rssFloor / 1024;
     const rssOursMiB = rssOurs === undefined ? undefined : rssOurs / 1024;
     const firstPageRequests = vms?.firstPage.upstreamRequests;
@@ -459,18 +517,18 @@ async function main(): Promise<void> {
       { metric: 'cold start to tools/list, median ms', floor: fmt(coldFloor, 1), ours: fmt(coldOurs, 1), target: '< 300 ms', status: mark(coldOurs < 300) },
       { metric: 'cold start, ours / floor', floor: '', ours: `${fmt(coldOurs / coldFloor)}x`, target: '<= 1.5x', status: mark(coldOurs / coldFloor <= 1.5) },
       {
-        metric: 'tools/list bytes (approx tokens)',
-        floor: `${cold.list.floor?.bytes ?? 'n/a'} (${cold.list.floor?.approxTokens ?? 'n/a'})`,
-        ours: `${listOurs?.bytes ?? 'n/a'} (${listOurs?.approxTokens ?? 'n/a'})`,
+        metric: `tools/list bytes (${tokUnit})`,
+        floor: `${cold.list.floor?.bytes ?? 'n/a'} (${cold.list.floor?.tokens ?? cold.list.floor?.approxTokens ?? 'n/a'})`,
+        ours: `${listOurs?.bytes ?? 'n/a'} (${listOurs?.tokens ?? listOurs?.approxTokens ?? 'n/a'})`,
         target: '',
         status: 'info',
       },
       {
-        metric: 'largest tool in tools/list, approx tokens',
-        floor: String(cold.list.floor?.tools[0]?.approxTokens ?? 'n/a'),
-        ours: `${maxToolTokens ?? 'n/a'} (${listOurs?.tools.length ?? 0} tools)`,
+        metric: `${tokUnit} per tool: median / max`,
+        floor: tokFloor === undefined ? 'n/a' : `${tokFloor.median} / ${tokFloor.max}`,
+        ours: tokOurs === undefined ? 'n/a' : `${tokOurs.median} / ${tokOurs.max} (${tokOurs.over150.length} of ${listOurs?.tools.length ?? 0} >= 150)`,
         target: '< 150 / tool',
-        status: mark(maxToolTokens === undefined ? undefined : maxToolTokens < 150),
+        status: mark(tokOurs === undefined ? undefined : tokOurs.max < 150),
       },
       { metric: `per call, median ms (direct ${fmt(d.median)})`, floor: fmt(f.median), ours: fmt(o.median), target: '', status: 'info' },
       { metric: `per call, p90 ms (direct ${fmt(d.p90)})`, floor: fmt(f.p90), ours: fmt(o.p90), target: '', status: 'info' },
@@ -478,9 +536,9 @@ async function main(): Promise<void> {
       { metric: 'per call, ratio vs direct', floor: `${fmt(f.median / d.median)}x`, ours: `${fmt(o.median / d.median)}x`, target: '< 1.3x', status: mark(o.median / d.median < 1.3) },
       { metric: 'per call, ours - floor, ms', floor: '', ours: fmt(o.median - f.median), target: '< 0.3 ms', status: mark(o.median - f.median < 0.3) },
       {
-        metric: 'upstream TLS connections, sequential phase',
-        floor: String(call.connections.floor),
-        ours: String(call.connections.ours),
+        metric: 'upstream TLS connections, start-up + sequential calls',
+        floor: `${call.connections.floor} (+${call.newWhileMeasured.floor} measured)`,
+        ours: `${call.connections.ours} (+${call.newWhileMeasured.ours} measured)`,
         target: '1, reused',
         status: mark(call.connections.ours === 1),
       },
@@ -547,6 +605,13 @@ async function main(): Promise<void> {
         target: '',
         status: 'info',
       },
+      {
+        metric: 'RSS after start-up / calls / big / conc, MiB',
+        floor: floor.memory.map((m) => fmt(m.currentKiB / 1024, 0)).join(' / '),
+        ours: ours.memory.map((m) => fmt(m.currentKiB / 1024, 0)).join(' / '),
+        target: '',
+        status: 'info',
+      },
       { metric: 'peak RSS, MiB', floor: fmt(rssFloorMiB, 1), ours: fmt(rssOursMiB, 1), target: '< 100 MiB', status: mark(rssOursMiB === undefined ? undefined : rssOursMiB < 100) },
       {
         metric: 'peak RSS, ours - floor, MiB',
@@ -574,10 +639,14 @@ async function main(): Promise<void> {
         oursMinusFloorMs: round(o.median - f.median),
         errors: call.errors,
         upstreamConnections: call.connections,
+        newConnectionsWhileMeasured: call.newWhileMeasured,
       },
       bigCluster: { guests: 5000, nodes: 50, getVms: vms ?? null, clusterResources: resources ?? null, floorWhole: floorBig, directWhole: directBig },
       concurrency: { floor: concFloor, ours: concOurs },
-      memory: { peakRssKiB: { floor: rssFloor ?? null, ours: rssOurs ?? null } },
+      memory: { peakRssKiB: { floor: rssFloor ?? null, ours: rssOurs ?? null }, checkpoints: { floor: floor.memory, ours: ours.memory } },
+      startupUpstreamRequests: { floor: floor.startupRequests, ours: ours.startupRequests },
+      tokenizer: tokenCounter?.name ?? 'none (bytes / 4)',
+      toolTokens: { floor: tokFloor ?? null, ours: tokOurs ?? null },
       targets: rows.filter((r) => r.status === 'PASS' || r.status === 'MISS').map((r) => ({ metric: r.metric, target: r.target, ours: r.ours, status: r.status })),
     };
     if (ours.rpc.stderr.includes('ERROR')) log(`our server logged errors:\n${ours.rpc.stderr.slice(-2000)}`);

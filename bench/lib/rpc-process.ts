@@ -128,13 +128,14 @@ export class RpcProcess {
     return this.request('tools/call', { name, arguments: args }, timeoutMs);
   }
 
-  /** Peak resident set size so far in KiB (Linux only; undefined elsewhere or once exited). */
-  peakRssKiB(): number | undefined {
+  /** Peak and current resident set size in KiB (Linux only; undefined elsewhere or once exited). */
+  memory(): { peakKiB: number; currentKiB: number } | undefined {
     if (this.exited) return undefined;
     try {
       const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-      const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
-      return match?.[1] === undefined ? undefined : Number(match[1]);
+      const peak = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
+      const current = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+      return peak === undefined || current === undefined ? undefined : { peakKiB: Number(peak), currentKiB: Number(current) };
     } catch {
       return undefined;
     }
