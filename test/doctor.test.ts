@@ -1,0 +1,122 @@
+// `proxmox-mcp doctor` against the fake: one verdict per check, a clear failure for each broken
+// setup, exit code 0 only when nothing failed, and never the secret.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditorToken, makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
+import { CLI, fakeEnv } from './support/mcp.js';
+
+interface Outcome {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// The fake answers from this process: the doctor runs asynchronously so the event loop keeps turning.
+function doctor(env: Record<string, string>): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'doctor'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill(), 25_000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+// Each line is "VERDICT  check-name-padded-to-18 detail".
+function verdicts(stderr: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stderr.split('\n')) {
+    const verdict = /^(PASS|WARN|FAIL) {2}/.exec(line)?.[1];
+    if (verdict !== undefined) out[line.slice(6, 24).trim()] = verdict;
+  }
+  return out;
+}
+const POWER = makeToken('ops@pve!wide', { '/': { ...PVE_AUDITOR, 'VM.PowerMgmt': 1 } });
+
+describe('proxmox-mcp doctor', () => {
+  let fake: FakeProxmox;
+  beforeAll(async () => {
+    fake = await startFakeProxmox({ tokens: [auditorToken(), POWER] });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  it('a good setup: every check passes and the exit code is 0', async () => {
+    const r = await doctor(fakeEnv(fake));
+    expect(r.stdout).toBe('');
+    const v = verdicts(r.stderr);
+    expect(Object.keys(v)).toEqual(['configuration', 'tls mode', 'reachability', 'tls', 'authentication', 'release', 'token privileges']);
+    expect(Object.entries(v).filter(([k]) => k !== 'release').every(([, verdict]) => verdict === 'PASS')).toBe(true);
+    // The fake may run another release than the pinned one: that is a warning, never a failure.
+    expect(v.release).toMatch(/^(PASS|WARN)$/);
+    expect(r.stderr).toMatch(/verdict: ready/);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain(fake.tokenSecret);
+  });
+
+  it('a wrong secret fails authentication clearly, exit 1, secret not shown', async () => {
+    const secret = 'c0ffee00-dead-beef-0000-123456789abc';
+    const r = await doctor(fakeEnv(fake, { PROXMOX_TOKEN_SECRET: secret }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^FAIL\s+authentication\s+HTTP 401 .*check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET/m);
+    expect(r.stderr).not.toContain(secret);
+  });
+
+  it('a token with power privileges warns (exit 0), and fails with PROXMOX_REQUIRE_READONLY_TOKEN=true (exit 1)', async () => {
+    const env = fakeEnv(fake, { PROXMOX_TOKEN_ID: POWER.id, PROXMOX_TOKEN_SECRET: POWER.secret });
+    const warn = await doctor(env);
+    expect(warn.stderr).toMatch(/^WARN\s+token privileges\s+.*\/: VM\.PowerMgmt.*PVEAuditor/m);
+    expect(warn.status).toBe(0);
+    const strict = await doctor({ ...env, PROXMOX_REQUIRE_READONLY_TOKEN: 'true' });
+    expect(strict.stderr).toMatch(/^FAIL\s+token privileges/m);
+    expect(strict.stderr).toMatch(/verdict: problems found/);
+    expect(strict.status).toBe(1);
+  });
+
+  it('an unreachable port fails reachability', async () => {
+    const r = await doctor(fakeEnv(fake, { PROXMOX_PORT: '1' }));
+    expect(r.stderr).toMatch(/^FAIL\s+reachability\s+.*connection refused.*check PROXMOX_HOST, PROXMOX_PORT/m);
+    expect(r.status).toBe(1);
+  });
+
+  it('an unverifiable certificate fails the tls check', async () => {
+    const env = Object.fromEntries(Object.entries(fakeEnv(fake)).filter(([k]) => k !== 'PROXMOX_SSL_CERT'));
+    const r = await doctor(env);
+    expect(r.stderr).toMatch(/^FAIL\s+tls\s+.*PROXMOX_TLS_FINGERPRINT/m);
+    expect(r.status).toBe(1);
+  });
+
+  it('a pinned fingerprint passes; insecure mode is a warning', async () => {
+    const env = Object.fromEntries(Object.entries(fakeEnv(fake)).filter(([k]) => k !== 'PROXMOX_SSL_CERT'));
+    const pinned = await doctor({ ...env, PROXMOX_TLS_FINGERPRINT: fake.fingerprint });
+    expect(pinned.stderr).toMatch(/^PASS\s+tls mode\s+certificate pinned/m);
+    expect(pinned.status).toBe(0);
+    const insecure = await doctor({ ...env, PROXMOX_VERIFY_SSL: 'false' });
+    expect(insecure.stderr).toMatch(/^WARN\s+tls mode\s+PROXMOX_VERIFY_SSL=false/m);
+    expect(insecure.status).toBe(0);
+  });
+
+  it('a hanging host fails within the request timeout', async () => {
+    fake.setFault('/version', { kind: 'hang' });
+    try {
+      const r = await doctor(fakeEnv(fake, { PROXMOX_TIMEOUT_MS: '1000' }));
+      expect(r.stderr).toMatch(/^FAIL\s+reachability\s+timed out/m);
+      expect(r.status).toBe(1);
+    } finally {
+      fake.clearFaults();
+    }
+  });
+
+  it('bad configuration fails the configuration check and stops', async () => {
+    const r = await doctor({ PATH: process.env.PATH ?? '', PROXMOX_HOST: 'https://x' });
+    expect(r.stderr).toMatch(/^FAIL\s+configuration\s+PROXMOX_HOST must be a host name/m);
+    expect(verdicts(r.stderr)).toEqual({ configuration: 'FAIL' });
+    expect(r.status).toBe(1);
+  });
+});
