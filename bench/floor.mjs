@@ -3,8 +3,12 @@
 // JSON-RPC by hand, one tool, every call one keep-alive HTTPS GET whose body goes back as text.
 // No validation, shaping, limits or redaction: what our server costs beyond this is its overhead.
 // Reads the same PROXMOX_* variables as the server. Benchmark use only, on loopback.
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import process from 'node:process';
+
+/** @typedef {{ id?: number | string | null, method?: string, params?: { protocolVersion?: unknown, arguments?: { path?: unknown } } }} Message */
 
 const SUPPORTED = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 
@@ -25,30 +29,43 @@ const TOOL = {
   inputSchema: { type: 'object', properties: { path: { type: 'string' } } },
 };
 
+/** @param {object} message */
 function send(message) {
   process.stdout.write(`${JSON.stringify(message)}\n`);
 }
 
+/**
+ * @param {string} path
+ * @returns {Promise<{ isError: boolean, text: string }>}
+ */
 function get(path) {
   return new Promise((resolve) => {
     const req = request(
       { host, port, path: `/api2/json${path}`, method: 'GET', agent, headers: { authorization: auth } },
       (res) => {
+        /** @type {Buffer[]} */
         const chunks = [];
-        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('data', (/** @type {Buffer} */ chunk) => {
+          chunks.push(chunk);
+        });
         res.on('end', () => {
           const ok = res.statusCode === 200;
           const body = Buffer.concat(chunks).toString('utf8');
-          resolve({ isError: !ok, text: ok ? body : `HTTP ${res.statusCode} ${res.statusMessage} ${body}` });
+          resolve({ isError: !ok, text: ok ? body : `HTTP ${String(res.statusCode)} ${String(res.statusMessage)} ${body}` });
         });
-        res.on('error', (error) => resolve({ isError: true, text: error.message }));
+        res.on('error', (error) => {
+          resolve({ isError: true, text: error.message });
+        });
       },
     );
-    req.on('error', (error) => resolve({ isError: true, text: error.message }));
+    req.on('error', (error) => {
+      resolve({ isError: true, text: error.message });
+    });
     req.end();
   });
 }
 
+/** @param {Message} message */
 async function handle(message) {
   const { id, method, params } = message;
   if (id === undefined || id === null) return; // a notification
@@ -59,7 +76,7 @@ async function handle(message) {
         jsonrpc: '2.0',
         id,
         result: {
-          protocolVersion: SUPPORTED.includes(asked) ? asked : SUPPORTED[0],
+          protocolVersion: typeof asked === 'string' && SUPPORTED.includes(asked) ? asked : SUPPORTED[0],
           capabilities: { tools: {} },
           serverInfo: { name: 'floor', version: '0.0.0' },
         },
@@ -79,19 +96,20 @@ async function handle(message) {
       return;
     }
     default:
-      send({ jsonrpc: '2.0', id, error: { code: -32601, message: `Method not found: ${method}` } });
+      send({ jsonrpc: '2.0', id, error: { code: -32601, message: `Method not found: ${String(method)}` } });
   }
 }
 
 let pending = '';
 process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
+process.stdin.on('data', (/** @type {string} */ chunk) => {
   pending += chunk;
   let newline;
   while ((newline = pending.indexOf('\n')) !== -1) {
     const line = pending.slice(0, newline).trim();
     pending = pending.slice(newline + 1);
     if (line === '') continue;
+    /** @type {unknown} */
     let message;
     try {
       message = JSON.parse(line);
@@ -99,7 +117,7 @@ process.stdin.on('data', (chunk) => {
       send({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
       continue;
     }
-    void handle(message);
+    if (typeof message === 'object' && message !== null) void handle(/** @type {Message} */ (message));
   }
 });
 process.stdin.on('end', () => {
