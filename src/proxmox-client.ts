@@ -29,6 +29,8 @@ export interface UpstreamRequest {
 
 export interface Upstream {
   get(request: UpstreamRequest): Promise<UpstreamResult>;
+  /** Cuts the token secret (and any token header) out of a text bound for the model or a log. */
+  redact?(text: string): string;
   close(): Promise<void>;
 }
 
@@ -263,6 +265,7 @@ export function createUpstream(options: ClientOptions): Upstream {
         return { ok: false, status: 0, kind, message };
       }
     },
+    redact: hideSecretText,
     async close() {
       if (transportPromise !== undefined) await (await transportPromise).close();
     },

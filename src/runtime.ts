@@ -101,77 +101,92 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
   const upstreamValidators = new Map<string, ValidateFunction>();
   const allow = createRateLimiter(limits.rateLimitPerMinute);
 
+  // Arguments are echoed in some answers ("Unknown node ..."): whatever the model sends, the token
+  // secret never comes back out.
+  const hideSecret = (result: ToolResult): ToolResult => {
+    if (upstream.redact === undefined) return result;
+    const text = upstream.redact(result.text);
+    if (text === result.text) return result;
+    const out: ToolResult = { text, isError: result.isError };
+    if (result.structuredContent !== undefined) out.structuredContent = JSON.parse(upstream.redact(JSON.stringify(result.structuredContent))) as Record<string, unknown>;
+    return out;
+  };
+
   return {
     async call(tool, args, outerSignal) {
-      if (Buffer.byteLength(JSON.stringify(args)) > limits.maxArgumentBytes) {
-        return failure(`Arguments are larger than ${limits.maxArgumentBytes} bytes. Send only the documented arguments, with short values.`);
-      }
-      if (!allow()) return failure(`Too many tool calls (limit ${limits.rateLimitPerMinute} a minute). Wait a few seconds and call again.`);
-
-      const path: Record<string, string | number> = {};
-      const query: Record<string, string | number> = { ...tool.fixedQuery };
-      const upstreamValues: Record<string, unknown> = {};
-      for (const p of tool.params) {
-        const v = args[p.arg];
-        if (v === undefined || p.in === 'filter') continue;
-        upstreamValues[p.upstream] = v;
-        if (p.in === 'path') path[p.upstream] = toWire(v, p.boolean);
-        else query[p.upstream] = toWire(v, p.boolean);
-      }
-      let check = upstreamValidators.get(tool.name);
-      if (check === undefined) {
-        check = ajv.compile(tool.upstreamSchema);
-        upstreamValidators.set(tool.name, check);
-      }
-      if (!check(upstreamValues)) {
-        const e = check.errors?.[0];
-        return failure(`Invalid argument ${e?.instancePath.slice(1) ?? ''}: ${e?.message ?? 'rejected'}. Use values returned by other tools.`);
-      }
-
-      // One controller and one timer per call: AbortSignal.any and AbortSignal.timeout cost more on the hot path.
-      const controller = new AbortController();
-      const timer = setTimeout(() => {
-        controller.abort(new DOMException('tool call timed out', 'TimeoutError'));
-      }, limits.callTimeoutMs);
-      const onOuterAbort = (): void => {
-        controller.abort(outerSignal?.reason);
-      };
-      outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
-      const started = Date.now();
-      let res;
-      try {
-        res = await upstream.get({ template: tool.path, path, query, signal: controller.signal });
-      } finally {
-        clearTimeout(timer);
-        outerSignal?.removeEventListener('abort', onOuterAbort);
-      }
-      if (res.ok) {
-        const inner = unwrapAnswer(res.data, tool.output);
-        res = 'failure' in inner ? { ok: false as const, status: 200, kind: 'http' as const, message: inner.failure } : { ...res, data: inner.data };
-      }
-      if (!res.ok) {
-        logger.warn(`${tool.name}: upstream ${res.status || res.kind} after ${Date.now() - started} ms: ${proxmoxWords(res)}`);
-        const rule = ruleFor(tool.output.errors, res);
-        if (rule?.result !== undefined) {
-          const structured = { ...rule.result, message: rule.message };
-          return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
-        }
-        if (rule !== undefined) return failure(`${rule.message} (${proxmoxWords(res)})`);
-        return failure(describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs)));
-      }
-      logger.debug(`${tool.name}: ok in ${Date.now() - started} ms`);
-
-      const budget = tool.output.budget ?? limits.maxResultBytes;
-      let structured: Record<string, unknown>;
-      if (tool.output.shape === 'list') {
-        if (!Array.isArray(res.data)) {
-          return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
-        }
-        structured = shapeList(res.data, tool.output, tool.params, args, budget, res.total).structured;
-      } else {
-        structured = shapeRecord(res.data, tool.output, args, budget).structured;
-      }
-      return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
+      return hideSecret(await run(tool, args, outerSignal));
     },
   };
+
+  async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+    if (Buffer.byteLength(JSON.stringify(args)) > limits.maxArgumentBytes) {
+      return failure(`Arguments are larger than ${limits.maxArgumentBytes} bytes. Send only the documented arguments, with short values.`);
+    }
+    if (!allow()) return failure(`Too many tool calls (limit ${limits.rateLimitPerMinute} a minute). Wait a few seconds and call again.`);
+
+    const path: Record<string, string | number> = {};
+    const query: Record<string, string | number> = { ...tool.fixedQuery };
+    const upstreamValues: Record<string, unknown> = {};
+    for (const p of tool.params) {
+      const v = args[p.arg];
+      if (v === undefined || p.in === 'filter') continue;
+      upstreamValues[p.upstream] = v;
+      if (p.in === 'path') path[p.upstream] = toWire(v, p.boolean);
+      else query[p.upstream] = toWire(v, p.boolean);
+    }
+    let check = upstreamValidators.get(tool.name);
+    if (check === undefined) {
+      check = ajv.compile(tool.upstreamSchema);
+      upstreamValidators.set(tool.name, check);
+    }
+    if (!check(upstreamValues)) {
+      const e = check.errors?.[0];
+      return failure(`Invalid argument ${e?.instancePath.slice(1) ?? ''}: ${e?.message ?? 'rejected'}. Use values returned by other tools.`);
+    }
+
+    // One controller and one timer per call: AbortSignal.any and AbortSignal.timeout cost more on the hot path.
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new DOMException('tool call timed out', 'TimeoutError'));
+    }, limits.callTimeoutMs);
+    const onOuterAbort = (): void => {
+      controller.abort(outerSignal?.reason);
+    };
+    outerSignal?.addEventListener('abort', onOuterAbort, { once: true });
+    const started = Date.now();
+    let res;
+    try {
+      res = await upstream.get({ template: tool.path, path, query, signal: controller.signal });
+    } finally {
+      clearTimeout(timer);
+      outerSignal?.removeEventListener('abort', onOuterAbort);
+    }
+    if (res.ok) {
+      const inner = unwrapAnswer(res.data, tool.output);
+      res = 'failure' in inner ? { ok: false as const, status: 200, kind: 'http' as const, message: inner.failure } : { ...res, data: inner.data };
+    }
+    if (!res.ok) {
+      logger.warn(`${tool.name}: upstream ${res.status || res.kind} after ${Date.now() - started} ms: ${proxmoxWords(res)}`);
+      const rule = ruleFor(tool.output.errors, res);
+      if (rule?.result !== undefined) {
+        const structured = { ...rule.result, message: rule.message };
+        return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
+      }
+      if (rule !== undefined) return failure(`${rule.message} (${proxmoxWords(res)})`);
+      return failure(describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs)));
+    }
+    logger.debug(`${tool.name}: ok in ${Date.now() - started} ms`);
+
+    const budget = tool.output.budget ?? limits.maxResultBytes;
+    let structured: Record<string, unknown>;
+    if (tool.output.shape === 'list') {
+      if (!Array.isArray(res.data)) {
+        return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
+      }
+      structured = shapeList(res.data, tool.output, tool.params, args, budget, res.total).structured;
+    } else {
+      structured = shapeRecord(res.data, tool.output, args, budget).structured;
+    }
+    return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
+  }
 }
