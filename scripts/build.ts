@@ -13,7 +13,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  minify: process.env.PROXMOX_MCP_BUILD_DEBUG !== '1',
   legalComments: 'linked',
   sourcemap: 'linked',
   define: { 'import.meta.url': '__bundleUrl' },

@@ -102,11 +102,39 @@ function present(v: unknown, type: TypeName): unknown {
   }
 }
 
-function applyTypes(row: Row, spec: OutputSpec, step: typeof normalise): void {
-  for (const [path, type] of Object.entries(spec.types)) {
-    const v = getPath(row, path);
-    if (v !== undefined) setPath(row, path, step(v, type));
+/** One `types` entry, its path split once per manifest rather than once per row. */
+interface TypeStep {
+  key: string;
+  parts: string[] | undefined;
+  type: TypeName;
+}
+
+const stepCache = new WeakMap<OutputSpec, TypeStep[]>();
+
+function typeSteps(spec: OutputSpec): TypeStep[] {
+  let steps = stepCache.get(spec);
+  if (steps === undefined) {
+    steps = Object.entries(spec.types).map(([path, type]) => ({ key: path.split('.')[0] ?? path, parts: path.includes('.') ? path.split('.') : undefined, type }));
+    stepCache.set(spec, steps);
   }
+  return steps;
+}
+
+function applySteps(row: Row, steps: readonly TypeStep[], step: typeof normalise): void {
+  for (const s of steps) {
+    if (s.parts === undefined) {
+      const v = row[s.key];
+      if (v !== undefined && Object.hasOwn(row, s.key)) row[s.key] = step(v, s.type);
+      continue;
+    }
+    const path = s.parts.join('.');
+    const v = getPath(row, path);
+    if (v !== undefined) setPath(row, path, step(v, s.type));
+  }
+}
+
+function applyTypes(row: Row, spec: OutputSpec, step: typeof normalise): void {
+  applySteps(row, typeSteps(spec), step);
 }
 
 function derive(row: Row, spec: OutputSpec): void {
@@ -137,11 +165,15 @@ function passesFilter(row: Row, p: CompiledParam, want: unknown): boolean {
   }
 }
 
+// One collator for every comparison: creating one per call (localeCompare with options) is slow.
+const collator = new Intl.Collator('en', { numeric: true });
+
 function compare(a: unknown, b: unknown): number {
   if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
   if (b === undefined || b === null) return -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return JSON.stringify(a).localeCompare(JSON.stringify(b), 'en', { numeric: true });
+  if (typeof a === 'string' && typeof b === 'string') return collator.compare(a, b);
+  return collator.compare(JSON.stringify(a), JSON.stringify(b));
 }
 
 /**
@@ -150,6 +182,8 @@ function compare(a: unknown, b: unknown): number {
  * manifest renames the name field and says which fields carry the value.
  */
 function prepare(row: Row, spec: OutputSpec): Row {
+  // Answers are parsed afresh for every call, so rows are ours to change: copy only to rename.
+  if (spec.rename === undefined && spec.redact_by === undefined) return row;
   const out: Row = {};
   for (const [k, v] of Object.entries(row)) out[spec.rename?.[k] ?? k] = v;
   for (const [nameField, valueFields] of Object.entries(spec.redact_by ?? {})) {
@@ -212,27 +246,40 @@ export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledPar
     const wanted = spec.rows_with;
     rows = rows.filter((r) => wanted.some((f) => r[f] !== undefined && r[f] !== null));
   }
-  for (const r of rows) {
-    applyTypes(r, spec, normalise);
-    derive(r, spec);
+  // Filtering and sorting need only a few fields in their typed form: normalise those on every row,
+  // everything else only on the page that is returned.
+  const sortField = (args.sort as string | undefined) ?? spec.key;
+  const filters = params.filter((p) => p.in === 'filter' && args[p.arg] !== undefined);
+  const needed = new Set(filters.map((p) => p.field));
+  if (sortField !== undefined) needed.add(sortField);
+  const deriveEarly = Object.keys(spec.derive).some((name) => needed.has(name));
+  if (deriveEarly) for (const rule of Object.values(spec.derive)) for (const f of rule.percent) needed.add(f.split('.')[0] ?? f);
+  const steps = typeSteps(spec);
+  const early = steps.filter((s) => needed.has(s.key));
+  const late = steps.filter((s) => !needed.has(s.key));
+  if (early.length > 0 || deriveEarly) {
+    for (const r of rows) {
+      applySteps(r, early, normalise);
+      if (deriveEarly) derive(r, spec);
+    }
   }
-  for (const p of params) {
-    if (p.in !== 'filter' || args[p.arg] === undefined) continue;
+  for (const p of filters) {
     const want = args[p.arg];
     rows = rows.filter((r) => passesFilter(r, p, want));
   }
-  const sortField = (args.sort as string | undefined) ?? spec.key;
   if (sortField !== undefined) {
     const dir = args.order === 'desc' ? -1 : 1;
     rows.sort((a, b) => dir * compare(a[sortField], b[sortField]));
   }
   const total = spec.paged ? rows.length : (upstreamTotal ?? rows.length);
-  const offset = spec.paged ? ((args.offset as number | undefined) ?? 0) : ((args.offset as number | undefined) ?? 0);
+  const offset = (args.offset as number | undefined) ?? 0;
   const limit = spec.paged ? ((args.limit as number | undefined) ?? spec.page) : rows.length;
   const page = spec.paged ? rows.slice(offset, offset + limit) : rows;
   const fields = selectedFields(spec, args);
   let items: unknown[] = page.map((r) => {
-    applyTypes(r, spec, present);
+    applySteps(r, late, normalise);
+    if (!deriveEarly) derive(r, spec);
+    applySteps(r, steps, present);
     return spec.pluck !== undefined ? r[spec.pluck] : pick(r, fields, spec.omit);
   });
   items = cleanValue(items) as unknown[];

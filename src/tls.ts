@@ -99,9 +99,11 @@ export function createAgent(settings: TlsSettings, limits: AgentLimits = {}): Ag
 
 /**
  * A `fetch` bound to one agent, for openapi-fetch and for `spec:pull`. It sends with undici's
- * `request` (no WHATWG stream machinery per call) and answers with a plain `Response`.
+ * `request` (no WHATWG stream machinery per call) and answers with a plain `Response`. By default the
+ * body is read once as text and `text()` hands that string back, so a large answer is not encoded
+ * into a stream and decoded again; `bytes: true` keeps the body as the exact bytes received.
  */
-export function createFetch(agent: Agent): typeof globalThis.fetch {
+export function createFetch(agent: Agent, { bytes = false }: { bytes?: boolean } = {}): typeof globalThis.fetch {
   return (async (input: Request | URL | string, init?: RequestInit) => {
     const req = input instanceof Request ? input : new Request(input, init);
     const url = new URL(req.url);
@@ -112,13 +114,17 @@ export function createFetch(agent: Agent): typeof globalThis.fetch {
       headers: Object.fromEntries(req.headers),
       signal: req.signal,
     });
-    const body = await res.body.text();
     const headers: [string, string][] = [];
     for (const [k, v] of Object.entries(res.headers)) {
       if (typeof v === 'string') headers.push([k, v]);
       else if (Array.isArray(v)) for (const one of v) headers.push([k, one]);
     }
     const noBody = res.statusCode === 204 || res.statusCode === 304;
-    return new Response(noBody ? null : body, { status: res.statusCode, statusText: res.statusText, headers });
+    const head = { status: res.statusCode, statusText: res.statusText, headers };
+    if (bytes) return new Response(noBody ? null : Buffer.from(await res.body.arrayBuffer()), head);
+    const text = await res.body.text();
+    const response = new Response(null, head);
+    Object.defineProperty(response, 'text', { value: () => Promise.resolve(noBody ? '' : text) });
+    return response;
   });
 }
