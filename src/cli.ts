@@ -1,5 +1,6 @@
 // Entry point: `proxmox-mcp` serves MCP over stdio; `proxmox-mcp doctor` checks the setup.
 // stdout carries only the protocol; every human-readable line goes to stderr.
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
@@ -15,6 +16,24 @@ Usage:
   proxmox-mcp doctor     check reachability, TLS, the token and its privileges, and the Proxmox release
   proxmox-mcp --version
 `;
+
+/** Stdio transport for a connection whose first requests the launcher has answered already. */
+class HandoffTransport extends StdioServerTransport {
+  constructor(private readonly answered: Set<string | number>) {
+    super();
+  }
+
+  // The launcher paused stdin after giving back what it had read: read on from there.
+  override async start(): Promise<void> {
+    await super.start();
+    process.stdin.resume();
+  }
+
+  override send(message: JSONRPCMessage): Promise<void> {
+    if (this.answered.size > 0 && 'id' in message && ('result' in message || 'error' in message) && message.id !== undefined && this.answered.delete(message.id)) return Promise.resolve();
+    return super.send(message);
+  }
+}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`proxmox-mcp: ${message}\n`);
@@ -38,7 +57,7 @@ function warnAboutTls(config: Config, logger: Logger): void {
   }
 }
 
-async function serve(): Promise<void> {
+async function serve(handoff?: { answered: Set<string | number> }): Promise<void> {
   const config = readConfig();
   const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret] });
   warnAboutTls(config, logger);
@@ -67,7 +86,7 @@ async function serve(): Promise<void> {
   // With the strict setting nothing is served before the check passes; otherwise it must not delay start-up.
   if (config.requireReadonlyToken) await tokenCheck();
 
-  const transport = new StdioServerTransport();
+  const transport = handoff === undefined ? new StdioServerTransport() : new HandoffTransport(handoff.answered);
   let closing = false;
   const shutdown = (): void => {
     if (closing) return;
@@ -84,7 +103,11 @@ async function serve(): Promise<void> {
   if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), 300);
 }
 
-async function main(): Promise<void> {
+/**
+ * Runs the CLI. `handoff` comes from the launcher when it has already answered the host's first
+ * requests: their ids are in `answered`, and the server's own answers to them are dropped.
+ */
+export async function main(handoff?: { answered: Set<string | number> }): Promise<void> {
   const arg = process.argv[2];
   if (arg === '--version' || arg === '-v') {
     process.stderr.write(`${SERVER_VERSION}\n`);
@@ -100,9 +123,6 @@ async function main(): Promise<void> {
     return;
   }
   if (arg !== undefined) fail(`unknown argument "${arg}"\n${USAGE}`, 2);
-  await serve();
+  await serve(handoff);
 }
 
-main().catch((error: unknown) => {
-  fail(`failed to start: ${error instanceof Error ? error.message : String(error)}`, 1);
-});

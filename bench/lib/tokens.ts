@@ -6,7 +6,7 @@ export interface TokenCounter {
 }
 
 export async function loadTokenCounter(): Promise<TokenCounter | undefined> {
-  // Not a dependency of the project: set BENCH_TOKENIZER to its entry file, or install it.
+  // A pinned dev dependency; BENCH_TOKENIZER may name another entry file.
   const specifier = process.env.BENCH_TOKENIZER ?? 'gpt-tokenizer';
   try {
     const mod = (await import(specifier)) as { countTokens?: unknown };

@@ -1,0 +1,129 @@
+// The launcher answers initialize and tools/list itself while the server loads, then hands the
+// connection over. Its answers must be the server's own, for every protocol version, and every
+// other message must be answered exactly once, in whatever order and batching a host sends them.
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
+import { CLI, fakeEnv } from './support/mcp.js';
+
+interface Answer {
+  jsonrpc: string;
+  id?: number | string;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string };
+}
+
+interface Session {
+  answers: Answer[];
+  code: number | null;
+  stdoutLines: string[];
+}
+
+/**
+ * Writes `chunks` to a fresh server (each chunk in one write), waits until `expected` answers
+ * arrived (or 15 s), then closes stdin and waits for the exit.
+ */
+async function session(env: Record<string, string>, chunks: string[], expected: number, gapMs = 0): Promise<Session> {
+  const child = spawn(process.execPath, [CLI], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const stdoutLines: string[] = [];
+  let resolveAll: () => void = () => undefined;
+  const all = new Promise<void>((resolve) => {
+    resolveAll = resolve;
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    for (let nl = out.indexOf('\n'); nl !== -1; nl = out.indexOf('\n')) {
+      stdoutLines.push(out.slice(0, nl));
+      out = out.slice(nl + 1);
+    }
+    if (stdoutLines.length >= expected) resolveAll();
+  });
+  child.stderr.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  for (const chunk of chunks) {
+    child.stdin.write(chunk);
+    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+  }
+  const timer = setTimeout(resolveAll, 15_000);
+  await all;
+  clearTimeout(timer);
+  // Late duplicates would arrive right after the expected answers.
+  await new Promise((r) => setTimeout(r, 300));
+  child.stdin.end();
+  const code = await exited;
+  return { answers: stdoutLines.map((l) => JSON.parse(l) as Answer), code, stdoutLines };
+}
+
+const line = (msg: object): string => `${JSON.stringify({ jsonrpc: '2.0', ...msg })}\n`;
+const initialize = (id: number | string, protocolVersion: string): string =>
+  line({ id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'test', version: '1' } } });
+const initialized = line({ method: 'notifications/initialized' });
+const toolsList = (id: number | string): string => line({ id, method: 'tools/list' });
+
+let fake: FakeProxmox;
+let env: Record<string, string>;
+beforeAll(async () => {
+  fake = await startFakeProxmox();
+  env = fakeEnv(fake);
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+describe('fast start', () => {
+  it.each([...SUPPORTED_PROTOCOL_VERSIONS, '1999-01-01'])('answers initialize (%s) and tools/list exactly as the full server does', async (version) => {
+    const chunks = [initialize(1, version), initialized, toolsList(2)];
+    const [fast, full] = await Promise.all([session(env, chunks, 2), session({ ...env, PROXMOX_MCP_NO_FAST_START: '1' }, chunks, 2)]);
+    expect(fast.answers.map((a) => a.id)).toEqual([1, 2]);
+    // The launcher writes jsonrpc and id first; the SDK writes result first: the fast path answered.
+    expect(fast.stdoutLines[1]).toMatch(/^\{"jsonrpc":"2.0","id":2,"result"/);
+    expect(full.stdoutLines[1]).not.toMatch(/^\{"jsonrpc"/);
+    expect(fast.answers[0]?.result).toEqual(full.answers.find((a) => a.id === 1)?.result);
+    expect(fast.answers[1]?.result).toEqual(full.answers.find((a) => a.id === 2)?.result);
+    const negotiated = fast.answers[0]?.result?.protocolVersion;
+    expect(negotiated).toBe(SUPPORTED_PROTOCOL_VERSIONS.includes(version) ? version : SUPPORTED_PROTOCOL_VERSIONS[0]);
+    expect((fast.answers[1]?.result?.tools as unknown[]).length).toBeGreaterThanOrEqual(5);
+    expect(fast.code).toBe(0);
+  });
+
+  it('answers everything sent in one write once: fast answers first, then the server', async () => {
+    const all = initialize('a', '2025-06-18') + initialized + toolsList('b') + line({ id: 'c', method: 'ping' }) + line({ id: 'd', method: 'tools/call', params: { name: 'get_nodes', arguments: {} } });
+    const s = await session(env, [all], 4);
+    expect(s.answers.map((a) => a.id).sort()).toEqual(['a', 'b', 'c', 'd']);
+    const nodes = s.answers.find((a) => a.id === 'd')?.result as { isError?: boolean; structuredContent?: { items: unknown[] } };
+    expect(nodes.isError).toBeUndefined();
+    expect(nodes.structuredContent?.items.length).toBeGreaterThan(0);
+  });
+
+  it('hands over at once when a call comes before tools/list, and still answers tools/list once', async () => {
+    const s = await session(env, [initialize(1, '2025-06-18'), initialized, line({ id: 2, method: 'tools/call', params: { name: 'get_nodes', arguments: {} } }), toolsList(3)], 3, 20);
+    expect(s.answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
+    expect((s.answers.find((a) => a.id === 3)?.result?.tools as unknown[]).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('leaves an initialize the SDK would refuse to the server, which answers with an error', async () => {
+    const bad = line({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18' } });
+    const [fast, full] = await Promise.all([session(env, [bad], 1), session({ ...env, PROXMOX_MCP_NO_FAST_START: '1' }, [bad], 1)]);
+    expect(fast.answers).toHaveLength(1);
+    expect(fast.answers[0]?.error).toBeDefined();
+    expect(fast.answers[0]?.error?.code).toBe(full.answers[0]?.error?.code);
+  });
+
+  it('reads messages split across writes, with CRLF line ends', async () => {
+    const text = (initialize(7, '2025-11-25') + initialized + toolsList(8)).replace(/\n/g, '\r\n');
+    const s = await session(env, [text.slice(0, 50), text.slice(50, 170), text.slice(170)], 2, 15);
+    expect(s.answers.map((a) => a.id)).toEqual([7, 8]);
+  });
+
+  it('exits cleanly when the host closes stdin right after tools/list', async () => {
+    const child = spawn(process.execPath, [CLI], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stdin.end(initialize(1, '2025-06-18') + initialized + toolsList(2));
+    expect(await exited).toBe(0);
+    expect(out.trim().split('\n').map((l) => (JSON.parse(l) as Answer).id)).toEqual([1, 2]);
+  });
+});
