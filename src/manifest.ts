@@ -62,8 +62,12 @@ export interface CompiledTool {
   description: string;
   path: string;
   privilege: string;
-  annotations: { readOnlyHint: true; destructiveHint: false; idempotentHint: true; openWorldHint: boolean };
+  /** readOnlyHint, and destructiveHint for hosts that look at it alone; idempotentHint applies only without readOnlyHint, openWorldHint defaults to true. */
+  annotations: { readOnlyHint: true; destructiveHint: false; openWorldHint?: false };
+  /** What hosts are shown: the argument schema without length limits and patterns, which cost tokens on every turn. */
   inputSchema: JsonSchema;
+  /** What arguments are checked against, limits and patterns included. */
+  argumentSchema: JsonSchema;
   outputSchema: JsonSchema;
   /** The spec's own rules for every upstream value, checked again before a request is built. */
   upstreamSchema: JsonSchema;
@@ -188,6 +192,35 @@ function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, pat
 }
 
 const STRICT_AJV = (): Ajv2020 => new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false });
+
+// Left out of tools/list but still checked on every call: lengths, patterns, bounds nobody reaches
+// (a VM ID's 999999999), paging bounds (an out-of-range limit gets an error saying the range), and
+// additionalProperties (an unknown argument gets an error naming the ones the tool takes).
+const UNLISTED = ['maxLength', 'minLength', 'pattern', 'maxItems'];
+
+/** The argument schema as listed in tools/list: bounds a model never needs to read are left out. */
+function listed(schema: JsonSchema): JsonSchema {
+  const strip = (s: JsonSchema): JsonSchema => {
+    const out: JsonSchema = {};
+    for (const [k, v] of Object.entries(s)) {
+      if (UNLISTED.includes(k)) continue;
+      // An enum says its type already.
+      if (k === 'type' && s.enum !== undefined) continue;
+      if (k === 'maximum' && typeof v === 'number' && v >= 1e6) continue;
+      out[k] = k === 'items' && typeof v === 'object' && v !== null ? strip(v as JsonSchema) : v;
+    }
+    return out;
+  };
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties as Record<string, JsonSchema>).map(([k, v]) => {
+      if (k === 'offset' || k === 'limit') return [k, { type: 'integer' }];
+      return [k, strip(v)];
+    }),
+  );
+  const out: JsonSchema = { type: 'object', properties };
+  if (schema.required !== undefined) out.required = schema.required;
+  return out;
+}
 
 export function compileManifest(yamlText: string, specDoc: unknown): CompiledManifest {
   const lines = new LineCounter();
@@ -348,7 +381,7 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
 
     const outputSchema: JsonSchema =
       shape === 'list'
-        ? { type: 'object', properties: { items: { type: 'array' }, total: { type: 'integer' } }, required: ['items', 'total'] }
+        ? { type: 'object', properties: { items: { type: 'array' } }, required: ['items'] }
         : shape === 'value'
           ? { type: 'object', properties: { value: {} }, required: ['value'] }
           : { type: 'object' };
@@ -370,8 +403,9 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
       description: t.description.trim(),
       path: t.path,
       privilege: t.privilege,
-      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: t.open_world ?? true },
-      inputSchema,
+      annotations: t.open_world === false ? { readOnlyHint: true, destructiveHint: false, openWorldHint: false } : { readOnlyHint: true, destructiveHint: false },
+      inputSchema: listed(inputSchema),
+      argumentSchema: inputSchema,
       outputSchema,
       upstreamSchema,
       params,

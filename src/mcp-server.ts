@@ -26,8 +26,11 @@ function describeArgumentError(e: ErrorObject, schema: JsonSchemaType): string {
   }
 }
 
-/** Validates with our own ajv (2020-12, strict): a schema that does not compile stops the server. */
-export function createValidatorProvider(): jsonSchemaValidator {
+/**
+ * Validates with our own ajv (2020-12, strict): a schema that does not compile stops the server.
+ * `checked` maps a listed schema to the fuller one arguments are checked against.
+ */
+export function createValidatorProvider(checked = new Map<unknown, JsonSchemaType>()): jsonSchemaValidator {
   const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: false, validateFormats: false });
   return {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the SDK's interface is generic
@@ -36,7 +39,7 @@ export function createValidatorProvider(): jsonSchemaValidator {
       // strict rules (a custom manifest is compiled at start-up), so start-up need not pay for it.
       let compiled: ValidateFunction | undefined;
       return (input: unknown) => {
-        const validate = (compiled ??= ajv.compile(schema));
+        const validate = (compiled ??= ajv.compile(checked.get(schema) ?? schema));
         if (validate(input)) return { valid: true as const, data: input as T, errorMessage: undefined };
         const first = validate.errors?.[0];
         const detail = first ? describeArgumentError(first, schema) : 'arguments are invalid';
@@ -63,7 +66,8 @@ export function createMcpServer({ manifest, runtime, logger, maxArgumentElements
       maxToolInputElements: maxArgumentElements,
     },
   );
-  const validators = createValidatorProvider();
+  const checked = new Map<unknown, JsonSchemaType>(manifest.tools.map((t) => [t.inputSchema, t.argumentSchema as JsonSchemaType]));
+  const validators = createValidatorProvider(checked);
   for (const tool of manifest.tools) register(server, tool, runtime, validators, logger);
   return server;
 }

@@ -24,17 +24,31 @@ describe('the five seed tools over stdio', () => {
     await fake.close();
   });
 
-  it('lists the seed tools with all four annotations and 2020-12 schemas', async () => {
+  it('lists the seed tools as read-only, with 2020-12 schemas', async () => {
     const { tools } = await mcp.client.listTools();
     const names = tools.map((t) => t.name);
     for (const name of SEED) expect(names).toContain(name);
     for (const tool of tools) {
-      expect(tool.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true });
+      expect(tool.annotations).toEqual({ readOnlyHint: true, destructiveHint: false });
       expect(tool.inputSchema.type).toBe('object');
       expect(tool.outputSchema?.type).toBe('object');
       expect(JSON.stringify(tool)).not.toContain('draft-07');
       expect(tool.inputSchema).not.toHaveProperty('$schema');
     }
+  });
+
+  it('checks the bounds tools/list leaves out, with errors that state them', async () => {
+    const long = await call(mcp.client, 'get_vms', { name: 'x'.repeat(65) });
+    expect(long.isError).toBe(true);
+    expect(long.text).toMatch(/"name" must NOT have more than 64 characters/);
+    const big = await call(mcp.client, 'get_node_status', { node: 'pve1', vmid: 1 });
+    expect(big.isError).toBe(true);
+    expect(big.text).toMatch(/unknown argument "vmid"; this tool takes node/);
+    const page = await call(mcp.client, 'get_vms', { limit: 0 });
+    expect(page.text).toMatch(/"limit" must be >= 1/);
+    const id = await call(mcp.client, 'get_vm_status', { node: 'pve1', vmid: 10_000_000_000 });
+    expect(id.text).toMatch(/"vmid" must be <= 999999999/);
+    expect(fake.requests.filter((r) => r.path.includes('10000000000'))).toEqual([]);
   });
 
   it('get_nodes lists every node, the offline one without metrics', async () => {

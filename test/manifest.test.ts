@@ -31,8 +31,28 @@ describe('compileManifest', () => {
     const m = compileManifest(tool('    path: /nodes/{node}/qemu/{vmid}/status/current\n    params:\n      node: {}\n      vmid: {}\n'), spec);
     const t = m.tools[0];
     expect(t?.inputSchema.required).toEqual(['node', 'vmid']);
-    expect((t?.inputSchema.properties as Record<string, Record<string, unknown>>).vmid).toMatchObject({ type: 'integer', minimum: 100, maximum: 999999999 });
+    expect((t?.argumentSchema.properties as Record<string, Record<string, unknown>>).vmid).toMatchObject({ type: 'integer', minimum: 100, maximum: 999999999 });
+    expect(t?.argumentSchema.additionalProperties).toBe(false);
     expect(JSON.stringify(t?.inputSchema)).not.toContain('x-pve');
+  });
+
+  it('lists arguments without the bounds a model need not read, and checks them all', () => {
+    const m = compileManifest(
+      tool('    path: /nodes/{node}/tasks\n    params:\n      node: {}\n      vmid: {}\n      typefilter: { schema: { type: string, maxLength: 32, pattern: "^[a-z]+$" } }\n    output: { shape: list, sort: [upid] }\n'),
+      spec,
+    );
+    const t = m.tools[0];
+    const listed = t?.inputSchema.properties as Record<string, Record<string, unknown>>;
+    const checked = t?.argumentSchema.properties as Record<string, Record<string, unknown>>;
+    expect(listed.vmid).toEqual({ type: 'integer', minimum: 100 });
+    expect(checked.vmid).toMatchObject({ minimum: 100, maximum: 999999999 });
+    expect(listed.typefilter).toEqual({ type: 'string' });
+    expect(checked.typefilter).toMatchObject({ maxLength: 32, pattern: '^[a-z]+$' });
+    expect(listed.sort).toEqual({ enum: ['upid'] });
+    expect(listed.limit).toEqual({ type: 'integer' });
+    expect(checked.limit).toMatchObject({ minimum: 1, maximum: 500 });
+    expect(t?.inputSchema).not.toHaveProperty('additionalProperties');
+    expect(t?.inputSchema.required).toEqual(t?.argumentSchema.required);
   });
 
   it('names the tool, the field and the line of a path that is not in the spec', () => {
@@ -85,6 +105,6 @@ describe('compileManifest', () => {
   it('adds paging, sorting and field selection to lists', () => {
     const m = compileManifest(tool('    path: /nodes\n    output: { shape: list, sort: [node], fields: [node] }\n'), spec);
     expect(Object.keys(m.tools[0]?.inputSchema.properties as object)).toEqual(['sort', 'order', 'limit', 'offset', 'fields']);
-    expect(m.tools[0]?.outputSchema).toEqual({ type: 'object', properties: { items: { type: 'array' }, total: { type: 'integer' } }, required: ['items', 'total'] });
+    expect(m.tools[0]?.outputSchema).toEqual({ type: 'object', properties: { items: { type: 'array' } }, required: ['items'] });
   });
 });
