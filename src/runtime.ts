@@ -178,15 +178,15 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     logger.debug(`${tool.name}: ok in ${Date.now() - started} ms`);
 
     const budget = tool.output.budget ?? limits.maxResultBytes;
-    let structured: Record<string, unknown>;
+    let answer;
     if (tool.output.shape === 'list') {
       if (!Array.isArray(res.data)) {
         return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
       }
-      structured = shapeList(res.data, tool.output, tool.params, args, budget, res.total).structured;
+      answer = shapeList(res.data, tool.output, tool.params, args, budget, res.total);
     } else {
-      structured = shapeRecord(res.data, tool.output, args, budget).structured;
+      answer = shapeRecord(res.data, tool.output, args, budget);
     }
-    return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
+    return { structuredContent: answer.structured, text: answer.text, isError: false };
   }
 }

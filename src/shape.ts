@@ -224,14 +224,29 @@ function selectedFields(spec: OutputSpec, args: Record<string, unknown>): string
   return spec.fields;
 }
 
+/** The shaped answer, and its JSON text (made once: it is both the budget measure and the text content). */
 export interface Shaped {
   structured: Record<string, unknown>;
+  text: string;
+}
+
+function shaped(structured: Record<string, unknown>): Shaped {
+  return { structured, text: JSON.stringify(structured) };
+}
+
+/** UTF-8 size of a JSON text, without encoding it when it is clearly small enough. */
+function textBytes(text: string, budget: number): number {
+  return text.length * 3 <= budget ? text.length : Buffer.byteLength(text);
 }
 
 function byteLength(v: unknown): number {
   return Buffer.byteLength(JSON.stringify(v));
 }
 
+/**
+ * Shapes a list answer. `data` is taken over (it is changed in place): pass an answer parsed for
+ * this call, never one that is kept or shared.
+ */
 export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledParam[], args: Record<string, unknown>, budget: number, upstreamTotal?: number): Shaped {
   let rows = data.filter((r): r is Row => typeof r === 'object' && r !== null && !Array.isArray(r)).map((r) => prepare(r, spec));
   const extras: Record<string, unknown> = {};
@@ -301,8 +316,8 @@ export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledPar
     }
     return r;
   };
-  let out = result();
-  if (byteLength(out) > budget) {
+  let answer = shaped(result());
+  if (textBytes(answer.text, budget) > budget) {
     // Largest prefix of whole records that fits: sizes are additive, so one pass finds it.
     const overhead = byteLength({ ...result(), items: [] }) + 200;
     let used = overhead;
@@ -312,27 +327,29 @@ export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledPar
       if (used > budget) break;
       shown++;
     }
-    out = result();
+    answer = shaped(result());
   }
-  return { structured: out };
+  return answer;
 }
 
+/** Shapes a record or value answer; like shapeList, it takes `data` over. */
 export function shapeRecord(data: unknown, spec: OutputSpec, args: Record<string, unknown>, budget: number): Shaped {
   if (spec.shape === 'value' || typeof data !== 'object' || data === null || Array.isArray(data)) {
     const value = cleanValue(data);
-    const structured: Record<string, unknown> = { value };
-    if (byteLength(structured) > budget) {
+    const answer = shaped({ value });
+    if (textBytes(answer.text, budget) > budget) {
       const text = JSON.stringify(value);
-      return { structured: { value: `${text.slice(0, budget - 200)}…`, truncated: { reason: `answer cut at ${budget} bytes` } } };
+      return shaped({ value: `${text.slice(0, budget - 200)}…`, truncated: { reason: `answer cut at ${budget} bytes` } });
     }
-    return { structured };
+    return answer;
   }
-  const row = prepare(structuredClone(data) as Row, spec);
+  const row = prepare(data as Row, spec);
   applyTypes(row, spec, normalise);
   derive(row, spec);
   applyTypes(row, spec, present);
   let out = cleanValue(pick(row, selectedFields(spec, args), spec.omit)) as Row;
-  if (byteLength(out) > budget) {
+  const answer = shaped(out);
+  if (textBytes(answer.text, budget) > budget) {
     const sizes = Object.entries(out).map(([k, v]) => [k, byteLength(v)] as const).sort((a, b) => b[1] - a[1]);
     const omitted: string[] = [];
     out = { ...out };
@@ -343,6 +360,7 @@ export function shapeRecord(data: unknown, spec: OutputSpec, args: Record<string
       omitted.push(k);
     }
     out.truncated = { omitted_fields: omitted, reason: `answer cut at ${budget} bytes`, hint: 'ask for these with fields=[...] one at a time' };
+    return shaped(out);
   }
-  return { structured: out };
+  return answer;
 }

@@ -33,25 +33,26 @@ describe('normalisation', () => {
 });
 
 describe('lists', () => {
-  const rows = Array.from({ length: 120 }, (_, i) => ({ vmid: 100 + i, name: `vm-${i}`, node: `pve${(i % 3) + 1}`, tags: i % 2 ? 'even' : 'odd;prod', type: i % 4 ? 'qemu' : 'lxc' }));
+  // The shapers take their input over, as the runtime hands them an answer parsed for the call: a fresh copy each time.
+  const fresh = (): Record<string, unknown>[] => Array.from({ length: 120 }, (_, i) => ({ vmid: 100 + i, name: `vm-${i}`, node: `pve${(i % 3) + 1}`, tags: i % 2 ? 'even' : 'odd;prod', type: i % 4 ? 'qemu' : 'lxc' }));
 
   it('pages with total and next_offset', () => {
     const s = spec({ key: 'vmid' });
-    const first = shapeList(rows, s, [], { limit: 50 }, 100_000).structured;
+    const first = shapeList(fresh(), s, [], { limit: 50 }, 100_000).structured;
     expect(first).toMatchObject({ total: 120, offset: 0, limit: 50, next_offset: 50 });
-    const last = shapeList(rows, s, [], { limit: 50, offset: 100 }, 100_000).structured;
+    const last = shapeList(fresh(), s, [], { limit: 50, offset: 100 }, 100_000).structured;
     expect((last.items as unknown[]).length).toBe(20);
     expect(last).not.toHaveProperty('next_offset');
   });
 
   it('filters by equality, list membership and substring', () => {
     const s = spec({ types: { tags: 'tags' } });
-    const byNode = shapeList(rows, s, [filter('node')], { node: 'pve2', limit: 500 }, 100_000).structured;
+    const byNode = shapeList(fresh(), s, [filter('node')], { node: 'pve2', limit: 500 }, 100_000).structured;
     expect((byNode.items as { node: string }[]).every((r) => r.node === 'pve2')).toBe(true);
     expect(byNode.total).toBe(40);
-    const byTag = shapeList(rows, s, [filter('tag', 'contains', 'tags')], { tag: 'PROD', limit: 500 }, 100_000).structured;
+    const byTag = shapeList(fresh(), s, [filter('tag', 'contains', 'tags')], { tag: 'PROD', limit: 500 }, 100_000).structured;
     expect(byTag.total).toBe(60);
-    const byName = shapeList(rows, s, [filter('name', 'substring')], { name: 'VM-11', limit: 500 }, 100_000).structured;
+    const byName = shapeList(fresh(), s, [filter('name', 'substring')], { name: 'VM-11', limit: 500 }, 100_000).structured;
     expect((byName.items as { name: string }[]).map((r) => r.name)).toEqual(['vm-11', 'vm-110', 'vm-111', 'vm-112', 'vm-113', 'vm-114', 'vm-115', 'vm-116', 'vm-117', 'vm-118', 'vm-119']);
   });
 
@@ -64,12 +65,12 @@ describe('lists', () => {
 
   it('returns the default fields, or every field on request', () => {
     const s = spec({ fields: ['vmid'] });
-    expect((shapeList(rows, s, [], { limit: 1 }, 10_000).structured.items as object[])[0]).toEqual({ vmid: 100 });
-    expect(Object.keys((shapeList(rows, s, [], { limit: 1, fields: ['*'] }, 10_000).structured.items as object[])[0] ?? {})).toHaveLength(5);
+    expect((shapeList(fresh(), s, [], { limit: 1 }, 10_000).structured.items as object[])[0]).toEqual({ vmid: 100 });
+    expect(Object.keys((shapeList(fresh(), s, [], { limit: 1, fields: ['*'] }, 10_000).structured.items as object[])[0] ?? {})).toHaveLength(5);
   });
 
   it('cuts at a record boundary within the budget and says how to get the rest', () => {
-    const out = shapeList(rows, spec({}), [], { limit: 500 }, 2000).structured;
+    const out = shapeList(fresh(), spec({}), [], { limit: 500 }, 2000).structured;
     expect(Buffer.byteLength(JSON.stringify(out))).toBeLessThanOrEqual(2000);
     const items = out.items as { vmid: number }[];
     expect(items.length).toBeGreaterThan(0);
