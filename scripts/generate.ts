@@ -17,7 +17,7 @@ export function toolTable(manifest: CompiledManifest): string {
   return [
     TABLE_START,
     '',
-    `${manifest.tools.length} tools, all annotated \`readOnlyHint: true\`, \`destructiveHint: false\`, \`idempotentHint: true\`.`,
+    `${manifest.tools.length} tools, all annotated \`readOnlyHint: true\` and \`destructiveHint: false\`.`,
     '',
     '| Tool | What it answers | Endpoint | Privilege | Arguments |',
     '|---|---|---|---|---|',
