@@ -14,10 +14,12 @@ export function toolTable(manifest: CompiledManifest): string {
     const argText = args.length ? args.map((a) => `\`${a}\``).join(', ') : '–';
     return `| \`${t.name}\` | ${t.title} | \`GET ${t.path}\` | ${t.privilege} | ${argText} |`;
   });
+  const closed = manifest.tools.filter((t) => !t.annotations.openWorldHint).length;
+  const world = closed === 0 ? '`openWorldHint: true`' : `\`openWorldHint\` (false for ${closed})`;
   return [
     TABLE_START,
     '',
-    `${manifest.tools.length} tools, all annotated \`readOnlyHint: true\` and \`destructiveHint: false\`.`,
+    `${manifest.tools.length} tools, all annotated \`readOnlyHint: true\`, \`destructiveHint: false\`, \`idempotentHint: true\` and ${world}.`,
     '',
     '| Tool | What it answers | Endpoint | Privilege | Arguments |',
     '|---|---|---|---|---|',

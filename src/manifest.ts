@@ -62,8 +62,8 @@ export interface CompiledTool {
   description: string;
   path: string;
   privilege: string;
-  /** readOnlyHint, and destructiveHint for hosts that look at it alone; idempotentHint applies only without readOnlyHint, openWorldHint defaults to true. */
-  annotations: { readOnlyHint: true; destructiveHint: false; openWorldHint?: false };
+  /** All four, stated: hosts differ in which they read. */
+  annotations: { readOnlyHint: true; destructiveHint: false; idempotentHint: true; openWorldHint: boolean };
   /** What hosts are shown: the argument schema without length limits and patterns, which cost tokens on every turn. */
   inputSchema: JsonSchema;
   /** What arguments are checked against, limits and patterns included. */
@@ -381,7 +381,9 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
 
     const outputSchema: JsonSchema =
       shape === 'list'
-        ? { type: 'object', properties: { items: { type: 'array' } }, required: ['items'] }
+        ? // A list answer's form (items, total, offset, next_offset) is the same for every tool and
+          // explained by the answer itself: listing it per tool would cost every turn ~20 tokens a tool.
+          { type: 'object' }
         : shape === 'value'
           ? { type: 'object', properties: { value: {} }, required: ['value'] }
           : { type: 'object' };
@@ -403,7 +405,7 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
       description: t.description.trim(),
       path: t.path,
       privilege: t.privilege,
-      annotations: t.open_world === false ? { readOnlyHint: true, destructiveHint: false, openWorldHint: false } : { readOnlyHint: true, destructiveHint: false },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: t.open_world ?? true },
       inputSchema: listed(inputSchema),
       argumentSchema: inputSchema,
       outputSchema,

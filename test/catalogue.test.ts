@@ -72,14 +72,14 @@ describe('the catalogue on a three-node cluster (pve3 offline)', () => {
     await fake.close();
   });
 
-  it('offers at least 40 tools, each read-only and non-destructive', async () => {
+  it('offers at least 40 tools, each read-only, non-destructive, idempotent, open-world stated', async () => {
     const { tools } = await mcp.client.listTools();
     expect(tools.length).toBeGreaterThanOrEqual(40);
     for (const tool of tools) {
       expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
       expect(tool.annotations?.destructiveHint, tool.name).toBe(false);
-      // Open world is the default; only a tool that says otherwise carries the hint.
-      expect(tool.annotations?.openWorldHint, tool.name).not.toBe(true);
+      expect(tool.annotations?.idempotentHint, tool.name).toBe(true);
+      expect(typeof tool.annotations?.openWorldHint, tool.name).toBe('boolean');
     }
   });
 

@@ -24,12 +24,12 @@ describe('the five seed tools over stdio', () => {
     await fake.close();
   });
 
-  it('lists the seed tools as read-only, with 2020-12 schemas', async () => {
+  it('lists the seed tools with all four annotations and 2020-12 schemas', async () => {
     const { tools } = await mcp.client.listTools();
     const names = tools.map((t) => t.name);
     for (const name of SEED) expect(names).toContain(name);
     for (const tool of tools) {
-      expect(tool.annotations).toEqual({ readOnlyHint: true, destructiveHint: false });
+      expect(tool.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true });
       expect(tool.inputSchema.type).toBe('object');
       expect(tool.outputSchema?.type).toBe('object');
       expect(JSON.stringify(tool)).not.toContain('draft-07');

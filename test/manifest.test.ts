@@ -105,6 +105,6 @@ describe('compileManifest', () => {
   it('adds paging, sorting and field selection to lists', () => {
     const m = compileManifest(tool('    path: /nodes\n    output: { shape: list, sort: [node], fields: [node] }\n'), spec);
     expect(Object.keys(m.tools[0]?.inputSchema.properties as object)).toEqual(['sort', 'order', 'limit', 'offset', 'fields']);
-    expect(m.tools[0]?.outputSchema).toEqual({ type: 'object', properties: { items: { type: 'array' } }, required: ['items'] });
+    expect(m.tools[0]?.outputSchema).toEqual({ type: 'object' });
   });
 });
