@@ -445,6 +445,26 @@ async function concurrency(running: Running, tool: string, args: Record<string, 
   };
 }
 
+// 6. Failures: a Proxmox error must come back as an error, and a hung host must be given up on
+// within the server's own timeout (default settings), after which the next call is served.
+interface Failures {
+  upstream500: { isError: boolean; text: string };
+  hang: { ms: number; isError: boolean; text: string };
+  nextCallOk: boolean;
+}
+
+async function failures(running: Running, tool: string, args: Record<string, unknown>, path: string): Promise<Failures> {
+  running.fake.setFault(path, { kind: 'status', status: 500, reason: 'Internal Server Error', body: '{"data":null,"message":"bench: simulated failure"}' });
+  const e500 = toolResult(await running.rpc.callTool(tool, args));
+  running.fake.setFault(path, { kind: 'hang' });
+  const started = performance.now();
+  const hung = toolResult(await running.rpc.callTool(tool, args, 120_000));
+  const ms = performance.now() - started;
+  running.fake.setFault(path, null);
+  const next = toolResult(await running.rpc.callTool(tool, args));
+  return { upstream500: { isError: e500.isError, text: e500.text.slice(0, 200) }, hang: { ms, isError: hung.isError, text: hung.text.slice(0, 200) }, nextCallOk: !next.isError };
+}
+
 function machine(): Record<string, unknown> {
   const cpus = os.cpus();
   return {
@@ -466,10 +486,10 @@ async function main(): Promise<void> {
   log(`${quick ? 'quick' : 'full'} run; server ${relative(process.cwd(), SERVER)}, floor ${relative(process.cwd(), FLOOR)}`);
 
   tokenCounter = await loadTokenCounter();
-  log('1/5 cold start');
+  log('1/6 cold start');
   const cold = await coldStart();
 
-  log('2/5 per-call overhead');
+  log('2/6 per-call overhead');
   const floor = await startRunning('floor');
   const ours = await startRunning('ours');
   const directFake = await startFakeProxmox({ cluster: makeBigCluster(), latencyMs: LATENCY_MS });
@@ -480,7 +500,7 @@ async function main(): Promise<void> {
     const call = await perCall(floor, ours, directFake);
     for (const r of [floor, ours]) checkpoint(r, 'per-call');
 
-    log('3/5 big cluster (5,000 guests, 50 nodes)');
+    log('3/6 big cluster (5,000 guests, 50 nodes)');
     const vms = ours.tools.includes('get_vms') ? await walkTool(ours, 'get_vms') : undefined;
     const resourcesTool = ours.tools.find((t) => t !== 'get_vms' && /resources/.test(t));
     const resources = resourcesTool !== undefined ? await walkTool(ours, resourcesTool) : undefined;
@@ -488,16 +508,19 @@ async function main(): Promise<void> {
     const directBig = await directWhole(directFake);
     for (const r of [floor, ours]) checkpoint(r, 'big cluster');
 
-    log(`4/5 concurrency (${CONC_CALLS} calls, ${CONC_IN_FLIGHT} in flight)`);
+    log(`4/6 concurrency (${CONC_CALLS} calls, ${CONC_IN_FLIGHT} in flight)`);
     const floorPath = call.oursTool === 'get_node_status' ? STATUS_PATH : '/nodes';
     const concFloor = await concurrency(floor, 'get', { path: floorPath });
     const concOurs = await concurrency(ours, call.oursTool, call.oursTool === 'get_node_status' ? { node: 'pve1' } : {});
 
     for (const r of [floor, ours]) checkpoint(r, 'concurrency');
 
-    log('5/5 memory');
+    log('5/6 memory');
     const rssFloor = floor.rpc.memory()?.peakKiB;
     const rssOurs = ours.rpc.memory()?.peakKiB;
+
+    log('6/6 failures: a Proxmox 500, then a hung Proxmox (waits for the server\'s own timeout)');
+    const fail = await failures(ours, call.oursTool, call.oursTool === 'get_node_status' ? { node: 'pve1' } : {}, call.oursTool === 'get_node_status' ? STATUS_PATH : '/nodes');
 
     // Figures.
     const coldFloor = median(cold.ms.floor);
@@ -620,6 +643,15 @@ async function main(): Promise<void> {
         target: '<= 10 MiB',
         status: mark(rssOursMiB === undefined || rssFloorMiB === undefined ? undefined : rssOursMiB - rssFloorMiB <= 10),
       },
+      { metric: 'Proxmox 500: reported as an error', floor: '', ours: fail.upstream500.isError ? 'isError' : 'success', target: 'isError', status: mark(fail.upstream500.isError) },
+      {
+        metric: 'hung Proxmox: s to a clear error (default timeout)',
+        floor: 'no timeout',
+        ours: `${fmt(fail.hang.ms / 1000, 1)} s${fail.hang.isError ? '' : ' (not an error)'}`,
+        target: 'within timeout',
+        status: mark(fail.hang.isError && fail.hang.ms < 20_000),
+      },
+      { metric: 'after the hang: next call answered', floor: '', ours: fail.nextCallOk ? 'yes' : 'no', target: 'yes', status: mark(fail.nextCallOk) },
     ];
 
     result = {
@@ -643,6 +675,7 @@ async function main(): Promise<void> {
       },
       bigCluster: { guests: 5000, nodes: 50, getVms: vms ?? null, clusterResources: resources ?? null, floorWhole: floorBig, directWhole: directBig },
       concurrency: { floor: concFloor, ours: concOurs },
+      failures: fail,
       memory: { peakRssKiB: { floor: rssFloor ?? null, ours: rssOurs ?? null }, checkpoints: { floor: floor.memory, ours: ours.memory } },
       startupUpstreamRequests: { floor: floor.startupRequests, ours: ours.startupRequests },
       tokenizer: tokenCounter?.name ?? 'none (bytes / 4)',
