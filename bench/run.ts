@@ -1,8 +1,9 @@
 // `npm run bench`: our server against the floor (bench/floor.mjs) and a direct HTTPS GET, side by
 // side in one run, against the fake Proxmox over real TLS on loopback. Prints a table with targets
 // and writes every figure to bench/results/latest.json. `--quick` for fewer rounds, `--server PATH`
-// for another build. Never part of `npm test`: timings on a shared machine are not assertions.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// for another build, `--readme` to put the table in the README. Never part of `npm test`: timings
+// on a shared machine are not assertions.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,7 +12,7 @@ import { makeBigCluster, makeCluster, startFakeProxmox, type FakeProxmox } from 
 import { directClient } from './lib/direct.js';
 import { RpcProcess, handshake, toolResult, type RpcAnswer } from './lib/rpc-process.js';
 import { median, round, summarize, type Summary } from './lib/stats.js';
-import { printTable, type Row } from './lib/table.js';
+import { markdownTable, printTable, type Row } from './lib/table.js';
 import { loadTokenCounter, type TokenCounter } from './lib/tokens.js';
 
 const argv = process.argv.slice(2);
@@ -20,6 +21,9 @@ const serverArg = argv.indexOf('--server');
 const SERVER = serverArg !== -1 && argv[serverArg + 1] !== undefined ? argv[serverArg + 1] ?? '' : fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./floor.mjs', import.meta.url));
 const OUT = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const README = fileURLToPath(new URL('../README.md', import.meta.url));
+const README_START = '<!-- bench:start -->';
+const README_END = '<!-- bench:end -->';
 
 const PLAN = quick
   ? { coldWarmup: 1, coldRuns: 3, callWarmup: 10, callRounds: 60, bigRuns: 3, concRuns: 1 }
@@ -693,8 +697,34 @@ async function main(): Promise<void> {
   printTable(rows);
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+  if (argv.includes('--readme')) writeReadme(rows, result);
   const misses = rows.filter((r) => r.status === 'MISS').length;
   process.stdout.write(`\n${misses === 0 ? 'all targets met' : `${misses} target(s) missed`}; ${fmt(wallMs / 1000, 1)} s; results written to ${relative(process.cwd(), OUT)}\n`);
+}
+
+/** `--readme`: the table, the machine and the command, between the README's bench markers. */
+function writeReadme(rows: readonly Row[], result: Record<string, unknown>): void {
+  const m = result.machine as { cpus: number; model: string; totalMemMiB: number; platform: string; node: string; date: string };
+  const section = [
+    README_START,
+    `Measured ${m.date.slice(0, 10)} with \`npm run bench${quick ? ' -- --quick' : ''}\` on ${m.cpus} × ${m.model}, ${Math.round(m.totalMemMiB / 1024)} GiB, ${m.platform}, Node ${m.node}`,
+    `(a shared machine: compare the columns, which come from one run, rather than absolute times). Floor: a bare`,
+    'Node script that answers `initialize` and `tools/list` by hand and forwards one call as a keep-alive HTTPS GET',
+    '([bench/floor.mjs](bench/floor.mjs)). Fake Proxmox over TLS on loopback, answering after 5 ms. What each row',
+    'means: [bench/README.md](bench/README.md).',
+    '',
+    markdownTable(rows),
+    README_END,
+  ].join('\n');
+  const text = readFileSync(README, 'utf8');
+  const start = text.indexOf(README_START);
+  const end = text.indexOf(README_END);
+  if (start === -1 || end === -1) {
+    log('README has no bench markers; not updated');
+    return;
+  }
+  writeFileSync(README, text.slice(0, start) + section + text.slice(end + README_END.length));
+  log('README benchmark section updated');
 }
 
 // Everything is on loopback and bounded; this only guards against a server that stops answering.

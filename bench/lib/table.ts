@@ -17,3 +17,11 @@ export function printTable(rows: readonly Row[]): void {
   // stdout is the bench's report (this is not the MCP server), so it goes there.
   process.stdout.write(`\n${out.join('\n')}\n`);
 }
+
+/** The same rows as a Markdown table, for the README. */
+export function markdownTable(rows: readonly Row[]): string {
+  const esc = (text: string): string => text.replace(/\|/g, '\\|');
+  const lines = ['| metric | floor | ours | target | result |', '|---|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${[r.metric, r.floor, r.ours, r.target, r.status === 'info' ? '' : r.status].map(esc).join(' | ')} |`);
+  return lines.join('\n');
+}
