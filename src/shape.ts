@@ -165,15 +165,17 @@ function passesFilter(row: Row, p: CompiledParam, want: unknown): boolean {
   }
 }
 
-// One collator for every comparison: creating one per call (localeCompare with options) is slow.
-const collator = new Intl.Collator('en', { numeric: true });
+// One collator for every comparison (localeCompare with options makes one per call), made on first
+// use: loading collation data costs milliseconds and megabytes a server that never sorts text skips.
+let collator: Intl.Collator | undefined;
+const collate = (a: string, b: string): number => (collator ??= new Intl.Collator('en', { numeric: true })).compare(a, b);
 
 function compare(a: unknown, b: unknown): number {
   if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
   if (b === undefined || b === null) return -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'string' && typeof b === 'string') return collator.compare(a, b);
-  return collator.compare(JSON.stringify(a), JSON.stringify(b));
+  if (typeof a === 'string' && typeof b === 'string') return collate(a, b);
+  return collate(JSON.stringify(a), JSON.stringify(b));
 }
 
 /**
