@@ -31,7 +31,10 @@ function describeArgumentError(e: ErrorObject, schema: JsonSchemaType): string {
  * `checked` maps a listed schema to the fuller one arguments are checked against.
  */
 export function createValidatorProvider(checked = new Map<unknown, JsonSchemaType>()): jsonSchemaValidator {
-  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: false, validateFormats: false });
+  // validateSchema off: the manifest compiler already checked every schema against the meta-schema
+  // (at build time, or at start-up for a custom manifest); compiling that meta-schema again would
+  // cost the first call ~100 ms.
+  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: false, validateFormats: false, validateSchema: false });
   return {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the SDK's interface is generic
     getValidator<T>(schema: JsonSchemaType) {

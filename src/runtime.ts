@@ -97,7 +97,8 @@ function toWire(v: unknown, boolean: boolean): string | number {
 }
 
 export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger): Runtime {
-  const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false });
+  // Schemas from the compiled manifest, checked when it was compiled: no meta-schema check here.
+  const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, validateSchema: false });
   const upstreamValidators = new Map<string, ValidateFunction>();
   const allow = createRateLimiter(limits.rateLimitPerMinute);
 

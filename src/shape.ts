@@ -16,18 +16,6 @@ function getPath(obj: Row, path: string): unknown {
   return cur;
 }
 
-function setPath(obj: Row, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let cur: Row = obj;
-  for (const part of parts.slice(0, -1)) {
-    const next = cur[part];
-    if (typeof next !== 'object' || next === null) return;
-    cur = next as Row;
-  }
-  const last = parts[parts.length - 1] ?? '';
-  if (Object.hasOwn(cur, last)) cur[last] = value;
-}
-
 const NUMERIC = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
 
 function toNumber(v: unknown): unknown {
@@ -127,9 +115,14 @@ function applySteps(row: Row, steps: readonly TypeStep[], step: typeof normalise
       if (v !== undefined && Object.hasOwn(row, s.key)) row[s.key] = step(v, s.type);
       continue;
     }
-    const path = s.parts.join('.');
-    const v = getPath(row, path);
-    if (v !== undefined) setPath(row, path, step(v, s.type));
+    let parent: Row | undefined = row;
+    for (const part of s.parts.slice(0, -1)) {
+      const next: unknown = parent[part];
+      parent = typeof next === 'object' && next !== null && Object.hasOwn(parent, part) ? (next as Row) : undefined;
+      if (parent === undefined) break;
+    }
+    const last = s.parts[s.parts.length - 1] ?? '';
+    if (parent !== undefined && parent[last] !== undefined && Object.hasOwn(parent, last)) parent[last] = step(parent[last], s.type);
   }
 }
 
