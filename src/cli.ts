@@ -99,8 +99,9 @@ async function serve(handoff?: { answered: Set<string | number> }): Promise<void
   process.on('SIGTERM', shutdown);
   await server.mcp.connect(transport);
   logger.info(`serving ${manifest.tools.length} read-only tools for ${config.host}:${config.port} over stdio`);
-  // After the host's first requests (initialize, tools/list) have been answered.
-  if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), 300);
+  // After the host's first requests (initialize, tools/list) have been answered: at once when the
+  // launcher answered them already. The check also opens the connection the first call will reuse.
+  if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), handoff === undefined ? 300 : 0);
 }
 
 /**
