@@ -9,6 +9,7 @@ import { dirname, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { makeBigCluster, makeCluster, startFakeProxmox, type FakeProxmox } from '../test/fake-proxmox/index.js';
+import { fakeEnv } from '../test/support/mcp.js';
 import { directClient } from './lib/direct.js';
 import { RpcProcess, handshake, toolResult, type RpcAnswer } from './lib/rpc-process.js';
 import { median, round, summarize, type Summary } from './lib/stats.js';
@@ -44,17 +45,8 @@ const SUBJECTS: readonly Subject[] = ['floor', 'ours'];
 const SCRIPT: Record<Subject, string> = { floor: FLOOR, ours: SERVER };
 
 function envFor(fake: FakeProxmox): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '',
-    PROXMOX_HOST: '127.0.0.1',
-    PROXMOX_PORT: String(fake.port),
-    PROXMOX_TOKEN_ID: fake.tokenId,
-    PROXMOX_TOKEN_SECRET: fake.tokenSecret,
-    PROXMOX_SSL_CERT: fake.caFile,
-    PROXMOX_VERIFY_SSL: 'true',
-    // The default (600 calls a minute) is a guard for assistants; the bench makes ~1,500 calls.
-    PROXMOX_RATE_LIMIT: '1000000',
-  };
+  // The default rate limit (600 calls a minute) is a guard for assistants; the bench makes ~1,500 calls.
+  return fakeEnv(fake, { PROXMOX_RATE_LIMIT: '1000000' });
 }
 
 function spawnSubject(subject: Subject, fake: FakeProxmox): RpcProcess {

@@ -1,9 +1,10 @@
 // The whole read-only catalogue against the fake Proxmox over real TLS, as a host runs it: every tool
 // on its happy path (values from the fake's model) and on at least one failure path, the size of
 // tools/list, paging over 5,000 guests, and that secrets and hostile text never reach the model.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PVE_AUDITOR, makeBigCluster, makeToken, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
-import { call, connect, fakeEnv, type CallOutcome, type Connected } from './support/mcp.js';
+import { describe, expect, it } from 'vitest';
+import { PVE_AUDITOR, makeBigCluster, makeToken } from './fake-proxmox/index.js';
+import { call, type CallOutcome } from './support/mcp.js';
+import { serverSuite } from './support/suite.js';
 
 type Obj = Record<string, unknown>;
 
@@ -46,10 +47,9 @@ interface Case {
 const seen: string[] = [];
 
 describe('the catalogue on a three-node cluster (pve3 offline)', () => {
-  let fake: FakeProxmox;
-  let mcp: Connected;
+  const suite = serverSuite();
   const run = async (name: string, args: Obj = {}): Promise<CallOutcome> => {
-    const r = await call(mcp.client, name, args);
+    const r = await call(suite.mcp.client, name, args);
     seen.push(r.text);
     return r;
   };
@@ -63,17 +63,9 @@ describe('the catalogue on a three-node cluster (pve3 offline)', () => {
     expect(r.structured?.message).toEqual(anyOf(String));
   };
 
-  beforeAll(async () => {
-    fake = await startFakeProxmox();
-    mcp = await connect(fakeEnv(fake));
-  });
-  afterAll(async () => {
-    await mcp.close();
-    await fake.close();
-  });
 
   it('offers at least 40 tools, each read-only, non-destructive, idempotent, open-world stated', async () => {
-    const { tools } = await mcp.client.listTools();
+    const { tools } = await suite.mcp.client.listTools();
     expect(tools.length).toBeGreaterThanOrEqual(40);
     for (const tool of tools) {
       expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
@@ -84,7 +76,7 @@ describe('the catalogue on a three-node cluster (pve3 offline)', () => {
   });
 
   it('keeps tools/list small: under 600 bytes a tool on average, none over 900', async () => {
-    const { tools } = await mcp.client.listTools();
+    const { tools } = await suite.mcp.client.listTools();
     const sizes = tools.map((t) => ({ name: t.name, bytes: Buffer.byteLength(JSON.stringify(t)) }));
     const average = sizes.reduce((sum, s) => sum + s.bytes, 0) / sizes.length;
     expect(average).toBeLessThan(600);
@@ -338,7 +330,7 @@ describe('the catalogue on a three-node cluster (pve3 offline)', () => {
   };
 
   it('has a happy and a failure case for every tool it offers', async () => {
-    const { tools } = await mcp.client.listTools();
+    const { tools } = await suite.mcp.client.listTools();
     const names = tools.map((t) => t.name).sort();
     expect(Object.keys(happy).sort()).toEqual(names);
     expect(Object.keys(failures).sort()).toEqual(names);
@@ -417,28 +409,20 @@ describe('the catalogue on a three-node cluster (pve3 offline)', () => {
 });
 
 describe('the catalogue on a 5,000-guest cluster with Ceph, with a token that may list updates', () => {
-  let fake: FakeProxmox;
-  let mcp: Connected;
   const BUDGET = 24_000;
-
-  beforeAll(async () => {
-    const token = makeToken('root@pam!mcp', { '/': { ...PVE_AUDITOR }, '/nodes': { 'Sys.Modify': 1 } });
-    fake = await startFakeProxmox({ cluster: makeBigCluster({ ceph: true }), tokens: [token] });
-    mcp = await connect(fakeEnv(fake));
-  });
-  afterAll(async () => {
-    await mcp.close();
-    await fake.close();
-  });
+  const suite = serverSuite(() => ({
+    cluster: makeBigCluster({ ceph: true }),
+    tokens: [makeToken('root@pam!mcp', { '/': { ...PVE_AUDITOR }, '/nodes': { 'Sys.Modify': 1 } })],
+  }));
 
   it('get_vms pages through all 5,000 guests within budget, one upstream request a page', async () => {
-    const resourceRequests = (): number => fake.requests.filter((q) => q.path === '/api2/json/cluster/resources').length;
+    const resourceRequests = (): number => suite.fake.requests.filter((q) => q.path === '/api2/json/cluster/resources').length;
     const ids: number[] = [];
     let offset: number | undefined = 0;
     let pages = 0;
     while (offset !== undefined) {
       const before = resourceRequests();
-      const r = await call(mcp.client, 'get_vms', { limit: 500, offset });
+      const r = await call(suite.mcp.client, 'get_vms', { limit: 500, offset });
       expect(resourceRequests() - before).toBe(1);
       expect(r.isError, r.text).toBe(false);
       expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(BUDGET);
@@ -457,13 +441,13 @@ describe('the catalogue on a 5,000-guest cluster with Ceph, with a token that ma
   });
 
   it('get_ceph_status reports health where Ceph runs', async () => {
-    const r = await call(mcp.client, 'get_ceph_status');
+    const r = await call(suite.mcp.client, 'get_ceph_status');
     expect(r.isError, r.text).toBe(false);
     expect(r.structured).toMatchObject({ health: { status: 'HEALTH_WARN' }, osdmap: { num_osds: 100, num_up_osds: 98 } });
   });
 
   it('get_node_updates lists pending updates when the token holds Sys.Modify', async () => {
-    const r = await call(mcp.client, 'get_node_updates', { node: 'pve1' });
+    const r = await call(suite.mcp.client, 'get_node_updates', { node: 'pve1' });
     expect(items(r).find((p) => p.Package === 'pve-manager')).toEqual({ Package: 'pve-manager', Version: '9.1.2', OldVersion: '9.1.1', Origin: 'Proxmox', Priority: 'important' });
     expect(items(r).map((p) => p.Package)).toEqual(['openssl', 'proxmox-kernel-6.17', 'pve-manager']);
   });
@@ -474,7 +458,7 @@ describe('the catalogue on a 5,000-guest cluster with Ceph, with a token that ma
       ['get_cluster_tasks', { limit: 500 }],
       ['get_storage_content', { node: 'pve1', storage: 'nfs-backup', limit: 500 }],
     ] as const) {
-      const r = await call(mcp.client, name, args);
+      const r = await call(suite.mcp.client, name, args);
       expect(r.isError, r.text).toBe(false);
       expect(Buffer.byteLength(r.text), name).toBeLessThanOrEqual(BUDGET);
       expect(r.structured?.next_offset, name).toEqual(anyOf(Number));

@@ -1,8 +1,9 @@
 // End to end, as a host runs it: the built server spawned over stdio, the SDK's client, the fake
 // Proxmox over real TLS with the CA file and verification on.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
-import { call, connect, fakeEnv, type Connected } from './support/mcp.js';
+import { describe, expect, it } from 'vitest';
+import { startFakeProxmox } from './fake-proxmox/index.js';
+import { call, connect, fakeEnv } from './support/mcp.js';
+import { serverSuite } from './support/suite.js';
 import manifest from '../src/generated/manifest.json' with { type: 'json' };
 
 const SEED = ['get_nodes', 'get_node_status', 'get_vms', 'get_storage', 'get_cluster_status'];
@@ -12,20 +13,10 @@ function templateRegex(template: string): RegExp {
 }
 
 describe('the five seed tools over stdio', () => {
-  let fake: FakeProxmox;
-  let mcp: Connected;
-
-  beforeAll(async () => {
-    fake = await startFakeProxmox();
-    mcp = await connect(fakeEnv(fake));
-  });
-  afterAll(async () => {
-    await mcp.close();
-    await fake.close();
-  });
+  const suite = serverSuite();
 
   it('lists the seed tools with all four annotations and 2020-12 schemas', async () => {
-    const { tools } = await mcp.client.listTools();
+    const { tools } = await suite.mcp.client.listTools();
     const names = tools.map((t) => t.name);
     for (const name of SEED) expect(names).toContain(name);
     for (const tool of tools) {
@@ -38,21 +29,21 @@ describe('the five seed tools over stdio', () => {
   });
 
   it('checks the bounds tools/list leaves out, with errors that state them', async () => {
-    const long = await call(mcp.client, 'get_vms', { name: 'x'.repeat(65) });
+    const long = await call(suite.mcp.client, 'get_vms', { name: 'x'.repeat(65) });
     expect(long.isError).toBe(true);
     expect(long.text).toMatch(/"name" must NOT have more than 64 characters/);
-    const big = await call(mcp.client, 'get_node_status', { node: 'pve1', vmid: 1 });
+    const big = await call(suite.mcp.client, 'get_node_status', { node: 'pve1', vmid: 1 });
     expect(big.isError).toBe(true);
     expect(big.text).toMatch(/unknown argument "vmid"; this tool takes node/);
-    const page = await call(mcp.client, 'get_vms', { limit: 0 });
+    const page = await call(suite.mcp.client, 'get_vms', { limit: 0 });
     expect(page.text).toMatch(/"limit" must be >= 1/);
-    const id = await call(mcp.client, 'get_vm_status', { node: 'pve1', vmid: 10_000_000_000 });
+    const id = await call(suite.mcp.client, 'get_vm_status', { node: 'pve1', vmid: 10_000_000_000 });
     expect(id.text).toMatch(/"vmid" must be <= 999999999/);
-    expect(fake.requests.filter((r) => r.path.includes('10000000000'))).toEqual([]);
+    expect(suite.fake.requests.filter((r) => r.path.includes('10000000000'))).toEqual([]);
   });
 
   it('get_nodes lists every node, the offline one without metrics', async () => {
-    const r = await call(mcp.client, 'get_nodes');
+    const r = await call(suite.mcp.client, 'get_nodes');
     expect(r.isError).toBe(false);
     const items = r.structured?.items as Record<string, unknown>[];
     expect(items.map((n) => n.node)).toEqual(['pve1', 'pve2', 'pve3']);
@@ -63,14 +54,14 @@ describe('the five seed tools over stdio', () => {
   });
 
   it('get_node_status answers for a live node', async () => {
-    const r = await call(mcp.client, 'get_node_status', { node: 'pve1' });
+    const r = await call(suite.mcp.client, 'get_node_status', { node: 'pve1' });
     expect(r.isError).toBe(false);
     expect(r.structured?.pveversion).toMatch(/^pve-manager\//);
     expect((r.structured?.memory as Record<string, unknown>).total).toMatch(/iB$/);
   });
 
   it('get_vms lists guests from every node and names the offline one', async () => {
-    const r = await call(mcp.client, 'get_vms', { limit: 500 });
+    const r = await call(suite.mcp.client, 'get_vms', { limit: 500 });
     expect(r.isError).toBe(false);
     const s = r.structured as { items: Record<string, unknown>[]; total: number; offline_nodes: string[] };
     expect(s.offline_nodes).toEqual(['pve3']);
@@ -83,18 +74,18 @@ describe('the five seed tools over stdio', () => {
   });
 
   it('get_vms filters by node, status and tag', async () => {
-    const r = await call(mcp.client, 'get_vms', { node: 'pve1', status: 'running' });
+    const r = await call(suite.mcp.client, 'get_vms', { node: 'pve1', status: 'running' });
     const items = (r.structured?.items ?? []) as Record<string, unknown>[];
     expect(items.length).toBeGreaterThan(0);
     expect(items.every((g) => g.node === 'pve1' && g.status === 'running')).toBe(true);
-    const tagged = await call(mcp.client, 'get_vms', { tag: 'prod' });
+    const tagged = await call(suite.mcp.client, 'get_vms', { tag: 'prod' });
     const tItems = tagged.structured?.items as { tags?: string[] }[];
     expect(tItems.length).toBeGreaterThan(0);
     expect(tItems.every((g) => g.tags?.includes('prod'))).toBe(true);
   });
 
   it('get_storage shows usage per node', async () => {
-    const r = await call(mcp.client, 'get_storage', { node: 'pve1' });
+    const r = await call(suite.mcp.client, 'get_storage', { node: 'pve1' });
     const items = r.structured?.items as Record<string, unknown>[];
     expect(items.length).toBeGreaterThan(0);
     expect(items.every((s) => s.node === 'pve1' && typeof s.shared === 'boolean')).toBe(true);
@@ -102,50 +93,50 @@ describe('the five seed tools over stdio', () => {
   });
 
   it('get_cluster_status shows quorum and the offline member', async () => {
-    const r = await call(mcp.client, 'get_cluster_status');
+    const r = await call(suite.mcp.client, 'get_cluster_status');
     const items = r.structured?.items as Record<string, unknown>[];
     expect(items.find((i) => i.type === 'cluster')?.quorate).toBe(true);
     expect(items.find((i) => i.name === 'pve3')?.online).toBe(false);
   });
 
   it('an offline node gives a clear error', async () => {
-    const r = await call(mcp.client, 'get_node_status', { node: 'pve3' });
+    const r = await call(suite.mcp.client, 'get_node_status', { node: 'pve3' });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/pve3 is unreachable.*offline/);
   });
 
   it('an unknown node gives a clear error naming the next step', async () => {
-    const r = await call(mcp.client, 'get_node_status', { node: 'nosuchnode' });
+    const r = await call(suite.mcp.client, 'get_node_status', { node: 'nosuchnode' });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/Unknown node "nosuchnode".*get_nodes/);
   });
 
   it('a wrong argument is refused before anything is sent', async () => {
-    const before = fake.requests.length;
+    const before = suite.fake.requests.length;
     for (const args of [{ node: '../../access' }, { node: 'pve1', extra: 1 }, {}, { node: 42 }]) {
-      const r = await call(mcp.client, 'get_node_status', args);
+      const r = await call(suite.mcp.client, 'get_node_status', args);
       expect(r.isError).toBe(true);
       expect(r.text).toMatch(/argument|node/i);
     }
-    expect(fake.requests.length).toBe(before);
+    expect(suite.fake.requests.length).toBe(before);
   });
 
   it('an unknown tool is a protocol error', async () => {
-    await expect(mcp.client.callTool({ name: 'set_vm_power', arguments: {} })).rejects.toThrow(/not found/);
+    await expect(suite.mcp.client.callTool({ name: 'set_vm_power', arguments: {} })).rejects.toThrow(/not found/);
   });
 
   it('sent only GET requests to allowed paths', () => {
     const allowed = [...manifest.tools.map((t) => t.path), '/access/permissions', '/version'].map(templateRegex);
-    expect(fake.requests.length).toBeGreaterThan(5);
-    for (const r of fake.requests) {
+    expect(suite.fake.requests.length).toBeGreaterThan(5);
+    for (const r of suite.fake.requests) {
       expect(r.method).toBe('GET');
       expect(allowed.some((re) => re.test(r.path))).toBe(true);
     }
   });
 
   it('logs nothing but lines on stderr, and never the secret', () => {
-    expect(mcp.stderr()).toContain('serving');
-    expect(mcp.stderr()).not.toContain(fake.tokenSecret);
+    expect(suite.mcp.stderr()).toContain('serving');
+    expect(suite.mcp.stderr()).not.toContain(suite.fake.tokenSecret);
   });
 });
 
