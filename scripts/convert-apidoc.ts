@@ -24,10 +24,13 @@ export interface ConvertResult {
 
 // --- extraction -------------------------------------------------------------------------------
 
-/** Finds `apiSchema = [ ... ]` and parses the literal as JSON, without running any of the file. */
+/**
+ * Finds `apiSchema = [ ... ]` (`pveapi = [ ... ]` in older pve-docs releases) and parses the literal
+ * as JSON, without running any of the file.
+ */
 export function extractApiSchema(text: string): unknown[] {
-  const assignment = /\bapiSchema\s*=\s*\[/.exec(text);
-  if (!assignment) throw new Error('no "apiSchema = [" assignment found: is this a Proxmox apidoc.js?');
+  const assignment = /\bapiSchema\s*=\s*\[/.exec(text) ?? /\bpveapi\s*=\s*\[/.exec(text);
+  if (!assignment) throw new Error('no "apiSchema = [" (or older "pveapi = [") assignment found: is this a Proxmox apidoc.js?');
   const start = assignment.index + assignment[0].length - 1;
   let depth = 0;
   let inString = false;

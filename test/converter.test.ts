@@ -291,6 +291,8 @@ describe('extraction', () => {
     expect(() => extractApiSchema('const apiSchema = [ {"a": 1 ')).toThrow(/not closed/);
     expect(() => extractApiSchema("const apiSchema = [ {'a': 1} ];")).toThrow(/not valid JSON/);
     expect(extractApiSchema('apiSchema = [{"s": "]\\"["}]; throw new Error("ran")')).toEqual([{ s: ']"[' }]);
+    // Older pve-docs releases named the array pveapi.
+    expect(extractApiSchema('var pveapi = [{"path": "/version"}];\nExt.onReady(function () {});')).toEqual([{ path: '/version' }]);
   });
 });
 
