@@ -108,11 +108,17 @@ function serveFast(startup: Startup): void {
     process.stdout.write(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result}}\n`);
   };
 
+  // A host that went away (EPIPE) needs no more answers.
+  const onStdoutError = (): void => {
+    process.exit(0);
+  };
+
   const handOver = (): void => {
     if (handing) return;
     handing = true;
     stdin.off('data', onData);
     stdin.off('end', onEnd);
+    process.stdout.off('error', onStdoutError);
     stdin.pause();
     // Everything read so far goes back to the front of stdin, for the server's transport to read again.
     if (received.length > 0) stdin.unshift(Buffer.concat(received));
@@ -173,6 +179,7 @@ function serveFast(startup: Startup): void {
   }
   stdin.on('data', onData);
   stdin.on('end', onEnd);
+  process.stdout.on('error', onStdoutError);
   // A host that initializes and then waits before listing tools gets the full server meanwhile.
   setTimeout(handOver, 250).unref();
 }
