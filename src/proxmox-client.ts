@@ -219,7 +219,7 @@ export function createUpstream(options: ClientOptions): Upstream {
       checkRequest(request.method, new URL(request.url), base, schemaPath, options.allowedTemplates, params.path ?? {});
       request.headers.set('Authorization', auth);
       request.headers.set('Accept', 'application/json');
-      return request;
+      // Changed in place: returning it would make openapi-fetch insist on a WHATWG Request.
     },
   };
 
@@ -239,7 +239,7 @@ export function createUpstream(options: ClientOptions): Upstream {
         ? Promise.resolve({ client: makeClient(options.fetch, globalThis.Request), close: () => Promise.resolve() })
         : import('./tls.js').then((tls) => {
             const agent = tls.createAgent(options.tls, options.limits);
-            return { client: makeClient(tls.createFetch(agent), globalThis.Request), close: () => agent.close() };
+            return { client: makeClient(tls.createFetch(agent), tls.PlainRequest as unknown as typeof globalThis.Request), close: () => agent.close() };
           });
     return transportPromise;
   };

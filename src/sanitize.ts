@@ -8,8 +8,11 @@ const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u115F\u1160
 
 export const DEFAULT_STRING_CAP = 2000;
 
+// Most values are plain printable ASCII: one quick test spares them the full replacement.
+const NOT_PLAIN = /[^\x20-\x7e\t\n]/;
+
 export function sanitizeText(value: string, cap = DEFAULT_STRING_CAP): string {
-  let out = value.replace(UNSAFE, '');
+  let out = NOT_PLAIN.test(value) ? value.replace(UNSAFE, '') : value;
   if (out.length > cap) out = `${out.slice(0, cap)}… [${out.length - cap} more characters cut]`;
   return out;
 }
@@ -28,8 +31,11 @@ export function isSecretKey(key: string): boolean {
 // An API token header (`PVEAPIToken=user@realm!name=SECRET`) or a cookie ticket echoed into text.
 const TOKEN_HEADER = /(PVEAPIToken[= ][^=\s]+=)[^\s"',;]+|(PVEAuthCookie=)[^\s"',;]+/g;
 
+// Every word SECRET_IN_TEXT starts with begins with one of these.
+const SECRET_WORD = /pass|pwd|secret|token|api/i;
+
 export function redactText(value: string): string {
-  const out = value.replace(SECRET_IN_TEXT, `$1$2${REDACTED}`);
+  const out = SECRET_WORD.test(value) ? value.replace(SECRET_IN_TEXT, `$1$2${REDACTED}`) : value;
   // Checked first: this runs on every string of every answer.
   return out.includes('PVEA') ? out.replace(TOKEN_HEADER, (_m, header?: string, cookie?: string) => `${header ?? cookie ?? ''}${REDACTED}`) : out;
 }

@@ -103,14 +103,33 @@ export function createAgent(settings: TlsSettings, limits: AgentLimits = {}): Ag
 }
 
 /**
+ * What openapi-fetch builds for each call when given this class instead of the WHATWG Request: only
+ * what the request guard and `createFetch` read. A WHATWG Request costs tens of microseconds a call
+ * (signal following, body and URL machinery) for nothing here. Headers stay a real `Headers`.
+ */
+export class PlainRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Headers;
+  readonly signal: AbortSignal | undefined;
+
+  constructor(input: string | URL, init: RequestInit = {}) {
+    this.url = String(input);
+    this.method = (init.method ?? 'GET').toUpperCase();
+    this.headers = new Headers(init.headers);
+    this.signal = init.signal ?? undefined;
+  }
+}
+
+/**
  * A `fetch` bound to one agent, for openapi-fetch and for `spec:pull`. It sends with undici's
  * `request` (no WHATWG stream machinery per call) and answers with a plain `Response`. By default the
  * body is read once as text and `text()` hands that string back, so a large answer is not encoded
  * into a stream and decoded again; `bytes: true` keeps the body as the exact bytes received.
  */
 export function createFetch(agent: Agent, { bytes = false }: { bytes?: boolean } = {}): typeof globalThis.fetch {
-  return (async (input: Request | URL | string, init?: RequestInit) => {
-    const req = input instanceof Request ? input : new Request(input, init);
+  return (async (input: Request | PlainRequest | URL | string, init?: RequestInit) => {
+    const req = input instanceof Request || input instanceof PlainRequest ? input : new PlainRequest(input, init);
     const url = new URL(req.url);
     const res = await request.call(agent, {
       origin: url.origin,
