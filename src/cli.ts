@@ -1,12 +1,11 @@
 // Entry point: `proxmox-mcp` serves MCP over stdio; `proxmox-mcp doctor` checks the setup.
 // stdout carries only the protocol; every human-readable line goes to stderr.
-import type { JSONRPCMessage } from '@modelcontextprotocol/server';
-import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadManifest } from './load-manifest.js';
 import { SERVER_VERSION } from './mcp-server.js';
 import { createProxmoxServer } from './server.js';
+import { ServerTransport } from './stdio-transport.js';
 import { checkTokenPrivileges, describeExcess } from './token-check.js';
 
 const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox VE (stdio)
@@ -16,24 +15,6 @@ Usage:
   proxmox-mcp doctor     check reachability, TLS, the token and its privileges, and the Proxmox release
   proxmox-mcp --version
 `;
-
-/** Stdio transport for a connection whose first requests the launcher has answered already. */
-class HandoffTransport extends StdioServerTransport {
-  constructor(private readonly answered: Set<string | number>) {
-    super();
-  }
-
-  // The launcher paused stdin after giving back what it had read: read on from there.
-  override async start(): Promise<void> {
-    await super.start();
-    process.stdin.resume();
-  }
-
-  override send(message: JSONRPCMessage): Promise<void> {
-    if (this.answered.size > 0 && 'id' in message && ('result' in message || 'error' in message) && message.id !== undefined && this.answered.delete(message.id)) return Promise.resolve();
-    return super.send(message);
-  }
-}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`proxmox-mcp: ${message}\n`);
@@ -86,15 +67,15 @@ async function serve(handoff?: { answered: Set<string | number> }): Promise<void
   // With the strict setting nothing is served before the check passes; otherwise it must not delay start-up.
   if (config.requireReadonlyToken) await tokenCheck();
 
-  const transport = handoff === undefined ? new StdioServerTransport() : new HandoffTransport(handoff.answered);
+  const transport = new ServerTransport({ drainMs: config.callTimeoutMs + 1000, ...(handoff === undefined ? {} : { answered: handoff.answered, resume: true }) });
   let closing = false;
   const shutdown = (): void => {
     if (closing) return;
     closing = true;
     void server.close().finally(() => process.exit(0));
   };
+  // The transport closes at the end of input, once the answers in flight are sent.
   transport.onclose = shutdown;
-  process.stdin.on('end', shutdown);
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   await server.mcp.connect(transport);

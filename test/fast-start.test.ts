@@ -1,6 +1,7 @@
 // The launcher answers initialize and tools/list itself while the server loads, then hands the
 // connection over. Its answers must be the server's own, for every protocol version, and every
-// other message must be answered exactly once, in whatever order and batching a host sends them.
+// other message must be answered exactly once, in whatever order and batching a host sends them,
+// even when the host closes stdin right after writing its requests.
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,5 +126,50 @@ describe('fast start', () => {
     child.stdin.end(initialize(1, '2025-06-18') + initialized + toolsList(2));
     expect(await exited).toBe(0);
     expect(out.trim().split('\n').map((l) => (JSON.parse(l) as Answer).id)).toEqual([1, 2]);
+  });
+});
+
+/** Writes `input` and closes stdin at once, as a script piping requests does; returns what came back. */
+async function pipeThrough(env: Record<string, string>, input: string): Promise<{ answers: Answer[]; code: number | null; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  child.stdin.end(input);
+  const code = await exited;
+  const answers = out.trim() === '' ? [] : out.trim().split('\n').map((l) => JSON.parse(l) as Answer);
+  return { answers, code, ms: Date.now() - started };
+}
+
+describe('end of input', () => {
+  const calls = initialize(1, '2025-06-18') + initialized + line({ id: 2, method: 'tools/call', params: { name: 'get_nodes', arguments: {} } }) + line({ id: 3, method: 'tools/call', params: { name: 'get_node_status', arguments: { node: 'pve3' } } });
+
+  it.each([
+    ['after a fast start', {}],
+    ['without the fast start', { PROXMOX_MCP_NO_FAST_START: '1' }],
+  ])('answers every request in flight before exiting, %s', async (_name, extra) => {
+    const r = await pipeThrough({ ...env, ...extra }, calls);
+    expect(r.code).toBe(0);
+    expect(r.answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
+    const nodes = r.answers.find((a) => a.id === 2)?.result as { structuredContent?: { items: unknown[] } };
+    expect(nodes.structuredContent?.items.length).toBeGreaterThan(0);
+    const offline = r.answers.find((a) => a.id === 3)?.result as { isError?: boolean };
+    expect(offline.isError).toBe(true);
+  });
+
+  it('waits for a slow answer no longer than the call timeout, then exits', async () => {
+    fake.setFault('/nodes', { kind: 'hang' });
+    try {
+      const r = await pipeThrough({ ...env, PROXMOX_CALL_TIMEOUT_MS: '1500' }, initialize(1, '2025-06-18') + initialized + line({ id: 2, method: 'tools/call', params: { name: 'get_nodes', arguments: {} } }));
+      expect(r.code).toBe(0);
+      const answer = r.answers.find((a) => a.id === 2)?.result as { isError?: boolean; content: { text: string }[] };
+      expect(answer.isError).toBe(true);
+      expect(answer.content[0]?.text).toMatch(/did not answer within/);
+      expect(r.ms).toBeLessThan(10_000);
+    } finally {
+      fake.setFault('/nodes', null);
+    }
   });
 });
