@@ -31,6 +31,7 @@ export interface Upstream {
   get(request: UpstreamRequest): Promise<UpstreamResult>;
   /** Cuts the token secret (and any token header) out of a text bound for the model or a log. */
   redact?(text: string): string;
+  /** Drops the connections at once, with any request still running (the server is stopping). */
   close(): Promise<void>;
 }
 
@@ -239,7 +240,7 @@ export function createUpstream(options: ClientOptions): Upstream {
         ? Promise.resolve({ client: makeClient(options.fetch, globalThis.Request), close: () => Promise.resolve() })
         : import('./tls.js').then((tls) => {
             const agent = tls.createAgent(options.tls, options.limits);
-            return { client: makeClient(tls.createFetch(agent), tls.PlainRequest as unknown as typeof globalThis.Request), close: () => agent.close() };
+            return { client: makeClient(tls.createFetch(agent), tls.PlainRequest as unknown as typeof globalThis.Request), close: () => agent.destroy() };
           });
     return transportPromise;
   };

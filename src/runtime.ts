@@ -120,6 +120,8 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
   };
 
   async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+    // Cancelled before it started (the host's cancellation arrived with the call): send nothing.
+    if (outerSignal?.aborted === true) return failure('The call was cancelled; nothing was sent to Proxmox.');
     if (Buffer.byteLength(JSON.stringify(args)) > limits.maxArgumentBytes) {
       return failure(`Arguments are larger than ${limits.maxArgumentBytes} bytes. Send only the documented arguments, with short values.`);
     }

@@ -159,6 +159,23 @@ describe('end of input', () => {
     expect(offline.isError).toBe(true);
   });
 
+  it('does not wait for a request the host cancelled', async () => {
+    fake.setFault('/nodes', { kind: 'hang' });
+    try {
+      const input =
+        initialize(1, '2025-06-18') +
+        initialized +
+        line({ id: 2, method: 'tools/call', params: { name: 'get_nodes', arguments: {} } }) +
+        line({ method: 'notifications/cancelled', params: { requestId: 2, reason: 'user' } });
+      const r = await pipeThrough({ ...env, PROXMOX_CALL_TIMEOUT_MS: '20000' }, input);
+      expect(r.code).toBe(0);
+      expect(r.answers.map((a) => a.id)).toEqual([1]);
+      expect(r.ms).toBeLessThan(10_000);
+    } finally {
+      fake.setFault('/nodes', null);
+    }
+  });
+
   it('waits for a slow answer no longer than the call timeout, then exits', async () => {
     fake.setFault('/nodes', { kind: 'hang' });
     try {

@@ -194,3 +194,31 @@ describe('bounds', () => {
     }
   });
 });
+
+describe('a call the host cancels', () => {
+  let fake: FakeProxmox;
+  let mcp: Connected;
+
+  beforeAll(async () => {
+    fake = await startFakeProxmox();
+    // One connection and long timeouts: a request left running would hold up the next call for 20 s.
+    mcp = await connect(fakeEnv(fake, { PROXMOX_MAX_CONCURRENCY: '1', PROXMOX_TIMEOUT_MS: '20000', PROXMOX_CALL_TIMEOUT_MS: '30000' }));
+  });
+  afterAll(async () => {
+    await mcp.close();
+    await fake.close();
+  });
+
+  it('stops its upstream request, so the next call is not held up', async () => {
+    fake.setFault('/nodes', { kind: 'hang' });
+    const controller = new AbortController();
+    const cancelled = mcp.client.callTool({ name: 'get_nodes', arguments: {} }, { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 300));
+    controller.abort('the user moved on');
+    await expect(cancelled).rejects.toThrow();
+    fake.clearFaults();
+    const next = await timed(() => call(mcp.client, 'get_node_status', { node: 'pve1' }));
+    expect(next.isError, next.text).toBe(false);
+    expect(next.ms).toBeLessThan(SLACK_MS);
+  });
+});
