@@ -69,6 +69,8 @@ function readStartup(): Startup | undefined {
 }
 
 type Id = string | number;
+
+const MAX_FAST_LINE = 1 << 20;
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -172,6 +174,8 @@ function serveFast(startup: Startup): void {
       }
       newline = pending.indexOf(0x0a);
     }
+    // A line this long is no initialize or tools/list: the server's transport, with its own limits, takes it.
+    if (!handing && pending.length > MAX_FAST_LINE) handOver();
   }
   // Nothing is in flight here: a host that closes stdin has had every answer it asked for.
   function onEnd(): void {

@@ -118,6 +118,12 @@ describe('fast start', () => {
     expect(s.answers.map((a) => a.id)).toEqual([7, 8]);
   });
 
+  it('hands a very long line to the server, which skips it and answers what follows', async () => {
+    const junk = `${'x'.repeat(2 * 1024 * 1024)}\n`;
+    const s = await session(env, [junk.slice(0, 1024 * 1024), junk.slice(1024 * 1024), initialize(1, '2025-06-18') + initialized + toolsList(2)], 2, 20);
+    expect(s.answers.map((a) => a.id)).toEqual([1, 2]);
+  });
+
   it('exits cleanly when the host closes stdin right after tools/list', async () => {
     const child = spawn(process.execPath, [CLI], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
