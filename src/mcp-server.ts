@@ -1,6 +1,6 @@
 // Every MCP SDK detail lives here, so an SDK change touches one file. Tools are registered from the
 // compiled manifest in one loop, in manifest order, with our JSON Schema passed through unchanged.
-import { McpServer, fromJsonSchema, type jsonSchemaValidator, type JsonSchemaType } from '@modelcontextprotocol/server';
+import { McpServer, fromJsonSchema, type jsonSchemaValidator, type JsonSchemaType, type StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { CompiledManifest, CompiledTool } from './manifest.js';
 import type { Logger } from './logger.js';
@@ -26,11 +26,8 @@ function describeArgumentError(e: ErrorObject, schema: JsonSchemaType): string {
   }
 }
 
-/**
- * Validates with our own ajv (2020-12, strict): a schema that does not compile stops the server.
- * `checked` maps a listed schema to the fuller one arguments are checked against.
- */
-export function createValidatorProvider(checked = new Map<unknown, JsonSchemaType>()): jsonSchemaValidator {
+/** Validates with our own ajv (2020-12, strict): a schema that does not compile stops the server. */
+export function createValidatorProvider(): jsonSchemaValidator {
   // validateSchema off: the manifest compiler already checked every schema against the meta-schema
   // (at build time, or at start-up for a custom manifest); compiling that meta-schema again would
   // cost the first call ~100 ms.
@@ -42,7 +39,7 @@ export function createValidatorProvider(checked = new Map<unknown, JsonSchemaTyp
       // strict rules (a custom manifest is compiled at start-up), so start-up need not pay for it.
       let compiled: ValidateFunction | undefined;
       return (input: unknown) => {
-        const validate = (compiled ??= ajv.compile(checked.get(schema) ?? schema));
+        const validate = (compiled ??= ajv.compile(schema));
         if (validate(input)) return { valid: true as const, data: input as T, errorMessage: undefined };
         const first = validate.errors?.[0];
         const detail = first ? describeArgumentError(first, schema) : 'arguments are invalid';
@@ -69,10 +66,16 @@ export function createMcpServer({ manifest, runtime, logger, maxArgumentElements
       maxToolInputElements: maxArgumentElements,
     },
   );
-  const checked = new Map<unknown, JsonSchemaType>(manifest.tools.map((t) => [t.inputSchema, t.argumentSchema as JsonSchemaType]));
-  const validators = createValidatorProvider(checked);
+  const validators = createValidatorProvider();
   for (const tool of manifest.tools) register(server, tool, runtime, validators, logger);
   return server;
+}
+
+/** Checks arguments against the tool's full argument schema; lists its lean copy in tools/list. */
+function argumentsSchema(tool: CompiledTool, validators: jsonSchemaValidator): StandardSchemaWithJSON<Record<string, unknown>> {
+  const checked = fromJsonSchema<Record<string, unknown>>(tool.argumentSchema, validators);
+  const listed = (): Record<string, unknown> => tool.inputSchema;
+  return { '~standard': { ...checked['~standard'], jsonSchema: { input: listed, output: listed } } };
 }
 
 function register(server: McpServer, tool: CompiledTool, runtime: Runtime, validators: jsonSchemaValidator, logger: Logger): void {
@@ -81,7 +84,7 @@ function register(server: McpServer, tool: CompiledTool, runtime: Runtime, valid
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: fromJsonSchema<Record<string, unknown>>(tool.inputSchema as JsonSchemaType, validators),
+      inputSchema: argumentsSchema(tool, validators),
       outputSchema: fromJsonSchema<Record<string, unknown>>(tool.outputSchema as JsonSchemaType, validators),
       annotations: tool.annotations,
     },
