@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './logger.js';
 import { loadManifest } from './load-manifest.js';
 import { SERVER_VERSION } from './mcp-server.js';
 import { createProxmoxServer } from './server.js';
+import type { Handoff } from './launcher.js';
 import { ServerTransport } from './stdio-transport.js';
 import { checkTokenPrivileges, describeExcess } from './token-check.js';
 
@@ -38,8 +39,8 @@ function warnAboutTls(config: Config, logger: Logger): void {
   }
 }
 
-async function serve(handoff?: { answered: Set<string | number> }): Promise<void> {
-  const config = readConfig();
+async function serve(handoff?: Handoff): Promise<void> {
+  const config = handoff?.config ?? readConfig();
   const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret] });
   warnAboutTls(config, logger);
   let manifest;
@@ -87,9 +88,9 @@ async function serve(handoff?: { answered: Set<string | number> }): Promise<void
 
 /**
  * Runs the CLI. `handoff` comes from the launcher when it has already answered the host's first
- * requests: their ids are in `answered`, and the server's own answers to them are dropped.
+ * requests (src/launcher.ts).
  */
-export async function main(handoff?: { answered: Set<string | number> }): Promise<void> {
+export async function main(handoff?: Handoff): Promise<void> {
   const arg = process.argv[2];
   if (arg === '--version' || arg === '-v') {
     process.stderr.write(`${SERVER_VERSION}\n`);

@@ -11,7 +11,7 @@ import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
 
 export interface Startup {
   /** Legacy protocol versions the server accepts, and the one it answers with otherwise. */
@@ -24,9 +24,17 @@ export interface Startup {
   tools: Record<string, number>;
 }
 
-/** What the server bundle exports: `main` runs the CLI; `answered` ids are not answered twice. */
+/** What the launcher hands the server after a fast start. */
+export interface Handoff {
+  /** The configuration the launcher read (and so checked) already. */
+  config: Config;
+  /** Requests the launcher answered; the server's own answers to them are dropped. */
+  answered: Set<string | number>;
+}
+
+/** What the server bundle exports: `main` runs the CLI. */
 export interface ServerBundle {
-  main(handoff?: { answered: Set<string | number> }): Promise<void>;
+  main(handoff?: Handoff): Promise<void>;
 }
 
 const dir = dirname(fileURLToPath(import.meta.url));
@@ -54,14 +62,14 @@ function loadServer(): ServerBundle {
   return module.exports;
 }
 
-function readStartup(): Startup | undefined {
+function readStartup(): { startup: Startup; config: Config } | undefined {
   const env = process.env;
   if (process.argv.length > 2 || env.PROXMOX_MCP_BUILD_CODE_CACHE === '1' || env.PROXMOX_MCP_NO_FAST_START === '1') return undefined;
   try {
     // A custom manifest or the strict token check changes what is answered, or when: no fast path.
     const config = loadConfig();
     if (config.toolsFile !== undefined || config.requireReadonlyToken) return undefined;
-    return JSON.parse(readFileSync(join(dir, 'startup.json'), 'utf8')) as Startup;
+    return { startup: JSON.parse(readFileSync(join(dir, 'startup.json'), 'utf8')) as Startup, config };
   } catch {
     // A bad configuration is reported by the server itself, exactly as without this path.
     return undefined;
@@ -97,7 +105,7 @@ function plainToolsList(m: Json): m is Json & { id: Id } {
   return m.method === 'tools/list' && isId(m.id) && (m.params === undefined || (isObject(m.params) && Object.keys(m.params).length === 0));
 }
 
-function serveFast(startup: Startup): void {
+function serveFast(startup: Startup, config: Config): void {
   const stdin = process.stdin;
   const received: Buffer[] = [];
   let pending: Buffer = Buffer.alloc(0);
@@ -124,12 +132,7 @@ function serveFast(startup: Startup): void {
     stdin.pause();
     // Everything read so far goes back to the front of stdin, for the server's transport to read again.
     if (received.length > 0) stdin.unshift(Buffer.concat(received));
-    loadServer()
-      .main({ answered })
-      .catch((error: unknown) => {
-        process.stderr.write(`proxmox-mcp: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(1);
-      });
+    startServer({ config, answered });
   };
 
   // Returns false when the message needs the full server.
@@ -188,14 +191,18 @@ function serveFast(startup: Startup): void {
   setTimeout(handOver, 250).unref();
 }
 
-const startup = readStartup();
-if (startup === undefined) {
+function startServer(handoff?: Handoff): void {
   loadServer()
-    .main()
+    .main(handoff)
     .catch((error: unknown) => {
       process.stderr.write(`proxmox-mcp: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);
     });
+}
+
+const fast = readStartup();
+if (fast === undefined) {
+  startServer();
 } else {
-  serveFast(startup);
+  serveFast(fast.startup, fast.config);
 }

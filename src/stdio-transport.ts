@@ -43,10 +43,14 @@ export class ServerTransport extends StdioServerTransport {
   }
 
   override async start(): Promise<void> {
-    await super.start();
     // Replace the SDK's end-of-input handling (close at once) with: answer what is in flight, then close.
+    // Only the listeners its start() adds are taken off; anyone else's stay.
     const stdin = process.stdin;
-    for (const event of ['end', 'close'] as const) for (const listener of stdin.listeners(event)) stdin.off(event, listener as () => void);
+    const before = { end: new Set(stdin.listeners('end')), close: new Set(stdin.listeners('close')) };
+    await super.start();
+    for (const event of ['end', 'close'] as const) {
+      for (const listener of stdin.listeners(event)) if (!before[event].has(listener)) stdin.off(event, listener as () => void);
+    }
     const ended = (): void => {
       if (this.inputEnded) return;
       this.inputEnded = true;
