@@ -182,6 +182,26 @@ describe('end of input', () => {
     }
   });
 
+  it('on SIGTERM stops at once, even with requests to a hung host still running', async () => {
+    // The start-up privilege check is not a tool call: nothing but stopping the connections ends it.
+    fake.setFault('/access/permissions', { kind: 'hang' });
+    fake.setFault('/nodes', { kind: 'hang' });
+    try {
+      const child = spawn(process.execPath, [CLI], { env: { ...env, PROXMOX_TIMEOUT_MS: '20000', PROXMOX_CALL_TIMEOUT_MS: '30000' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stdout.resume();
+      child.stderr.resume();
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.stdin.write(initialize(1, '2025-06-18') + initialized + line({ id: 2, method: 'tools/call', params: { name: 'get_nodes', arguments: {} } }));
+      await new Promise((r) => setTimeout(r, 1000));
+      const started = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      fake.clearFaults();
+    }
+  });
+
   it('waits for a slow answer no longer than the call timeout, then exits', async () => {
     fake.setFault('/nodes', { kind: 'hang' });
     try {

@@ -32,6 +32,32 @@ describe('normalisation', () => {
   });
 });
 
+describe('typed form for filtering and sorting', () => {
+  it('sorts by a derived field, from inputs old releases send as strings', () => {
+    const rows = [
+      { id: 'a', disk: '900', maxdisk: '1000' },
+      { id: 'b', disk: 50, maxdisk: 1000 },
+      { id: 'c', disk: '300', maxdisk: 1000 },
+    ];
+    const s = spec({ types: { disk: 'bytes', maxdisk: 'bytes' }, derive: { used: { percent: ['disk', 'maxdisk'] } } });
+    const out = shapeList(rows, s, [], { sort: 'used', order: 'desc' }, 10_000).structured;
+    expect(out.items).toEqual([
+      { id: 'a', disk: '900 B', maxdisk: '1000 B', used: '90.0%' },
+      { id: 'c', disk: '300 B', maxdisk: '1000 B', used: '30.0%' },
+      { id: 'b', disk: '50 B', maxdisk: '1000 B', used: '5.0%' },
+    ]);
+  });
+
+  it('normalises a field used for sorting once, not again on the page', () => {
+    const long = `n${'x'.repeat(600)}`;
+    const rows = [{ id: 'b', name: long }, { id: 'a', name: 'a' }];
+    const out = shapeList(rows, spec({ types: { name: 'text' } }), [], { sort: 'name' }, 100_000).structured;
+    const names = (out.items as { name: string }[]).map((r) => r.name);
+    expect(names[0]).toBe('a');
+    expect(names[1]).toBe(`${long.slice(0, 500)}… [101 more characters cut]`);
+  });
+});
+
 describe('lists', () => {
   // The shapers take their input over, as the runtime hands them an answer parsed for the call: a fresh copy each time.
   const fresh = (): Record<string, unknown>[] => Array.from({ length: 120 }, (_, i) => ({ vmid: 100 + i, name: `vm-${i}`, node: `pve${(i % 3) + 1}`, tags: i % 2 ? 'even' : 'odd;prod', type: i % 4 ? 'qemu' : 'lxc' }));
