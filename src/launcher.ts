@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { loadConfig, type Config } from './config.js';
+import { tuneV8 } from './memory.js';
 
 export interface Startup {
   /** Legacy protocol versions the server accepts, and the one it answers with otherwise. */
@@ -200,6 +201,8 @@ function startServer(handoff?: Handoff): void {
     });
 }
 
+// Before anything grows the heap or compiles undici's parser (src/memory.ts says why).
+tuneV8();
 const fast = readStartup();
 if (fast === undefined) {
   startServer();

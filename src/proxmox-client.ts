@@ -2,6 +2,7 @@
 // can leave the path template a tool was allowed. undici (the costly import) loads on first use.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from './generated/proxmox-api.js';
+import { noteAnswerSize } from './memory.js';
 import type { AgentLimits, TlsSettings } from './tls.js';
 
 export interface UpstreamOk {
@@ -257,6 +258,7 @@ export function createUpstream(options: ClientOptions): Upstream {
         const { data, error, response } = await get(template, { params: { path, query }, parseAs: 'text', signal });
         // openapi-fetch hands error bodies back already parsed when they are JSON.
         const body = data ?? (typeof error === 'string' ? error : error === undefined ? '' : JSON.stringify(error));
+        noteAnswerSize(body.length);
         return hideSecret(parseEnvelope(response.status, hideSecretText(response.statusText), hideSecretText(body)));
       } catch (err) {
         if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
