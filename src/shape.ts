@@ -138,8 +138,20 @@ function derive(row: Row, spec: OutputSpec): void {
   }
 }
 
-function matches(row: Row, where: Record<string, (string | number | boolean)[]>): boolean {
-  return Object.entries(where).every(([field, values]) => values.includes(row[field] as string));
+type Where = Record<string, (string | number | boolean)[]>;
+
+// A row test runs on every row of an answer (5,000 on a big cluster): its field list is made once
+// per manifest rule, so testing a row allocates nothing.
+const whereCache = new WeakMap<Where, [string, readonly unknown[]][]>();
+
+function matches(row: Row, where: Where): boolean {
+  let tests = whereCache.get(where);
+  if (tests === undefined) {
+    tests = Object.entries(where);
+    whereCache.set(where, tests);
+  }
+  for (const [field, values] of tests) if (!values.includes(row[field])) return false;
+  return true;
 }
 
 function passesFilter(row: Row, p: CompiledParam, want: unknown): boolean {
