@@ -6,7 +6,8 @@ import type { Logger } from './logger.js';
 import type { CompiledTool, ErrorRule } from './manifest.js';
 import type { Upstream, UpstreamFailure } from './proxmox-client.js';
 import { redactText, sanitizeText } from './sanitize.js';
-import { shapeList, shapeRecord, unwrapAnswer } from './shape.js';
+import { listRows, pageOf, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
+import { createSnapshots, questionKey } from './snapshots.js';
 
 export interface ToolResult {
   structuredContent?: Record<string, unknown>;
@@ -101,6 +102,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
   const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, validateSchema: false });
   const upstreamValidators = new Map<string, ValidateFunction>();
   const allow = createRateLimiter(limits.rateLimitPerMinute);
+  const listings = createSnapshots<Listing>();
 
   // Arguments are echoed in some answers ("Unknown node ..."): whatever the model sends, the token
   // secret never comes back out.
@@ -147,6 +149,19 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
       return failure(`Invalid argument ${e?.instancePath.slice(1) ?? ''}: ${e?.message ?? 'rejected'}. Use values returned by other tools.`);
     }
 
+    // A later page of a question asked a moment ago: cut from the listing its first page was cut from.
+    const budget = tool.output.budget ?? limits.maxResultBytes;
+    const pages = tool.output.shape === 'list' && tool.output.paged;
+    const question = pages ? questionKey(tool.name, args) : undefined;
+    if (question !== undefined && ((args.offset as number | undefined) ?? 0) > 0) {
+      const kept = listings.get(question);
+      if (kept !== undefined) {
+        const answer = pageOf(kept, tool.output, args, budget, true);
+        logger.debug(`${tool.name}: page at ${String(args.offset)} from the listing kept for its first page`);
+        return { structuredContent: answer.structured, text: answer.text, isError: false };
+      }
+    }
+
     // One controller and one timer per call: AbortSignal.any and AbortSignal.timeout cost more on the hot path.
     const controller = new AbortController();
     const timer = setTimeout(() => {
@@ -180,13 +195,16 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     }
     logger.debug(`${tool.name}: ok in ${Date.now() - started} ms`);
 
-    const budget = tool.output.budget ?? limits.maxResultBytes;
     let answer;
     if (tool.output.shape === 'list') {
       if (!Array.isArray(res.data)) {
         return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
       }
-      answer = shapeList(res.data, tool.output, tool.params, args, budget, res.total);
+      const listing = listRows(res.data, tool.output, tool.params, args, res.total);
+      // Kept when there is a page after this one (the budget may end a page early, so ask the page).
+      const mayKeep = question !== undefined && listing.total > ((args.offset as number | undefined) ?? 0) + 1;
+      answer = pageOf(listing, tool.output, args, budget, mayKeep);
+      if (mayKeep && answer.structured.next_offset !== undefined) listings.set(question, listing);
     } else {
       answer = shapeRecord(res.data, tool.output, args, budget);
     }

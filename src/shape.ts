@@ -251,10 +251,23 @@ function byteLength(v: unknown): number {
 }
 
 /**
- * Shapes a list answer. `data` is taken over (it is changed in place): pass an answer parsed for
- * this call, never one that is kept or shared.
+ * A list answer filtered and sorted, before paging: what every page of one question is cut from.
+ * Rows hold the fields filtering and sorting need in their typed form; the rest are made per page.
  */
-export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledParam[], args: Record<string, unknown>, budget: number, upstreamTotal?: number): Shaped {
+export interface Listing {
+  rows: Row[];
+  extras: Record<string, unknown>;
+  total: number;
+  /** Type steps not applied yet, and whether derived fields are made yet. */
+  late: TypeStep[];
+  derived: boolean;
+}
+
+/**
+ * Filters and sorts a list answer. `data` is taken over (it is changed in place): pass an answer
+ * parsed for this call, never one that is kept or shared.
+ */
+export function listRows(data: unknown[], spec: OutputSpec, params: CompiledParam[], args: Record<string, unknown>, upstreamTotal?: number): Listing {
   let rows = data.filter((r): r is Row => typeof r === 'object' && r !== null && !Array.isArray(r)).map((r) => prepare(r, spec));
   const extras: Record<string, unknown> = {};
   for (const [name, rule] of Object.entries(spec.extras ?? {})) {
@@ -294,13 +307,24 @@ export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledPar
     rows.sort((a, b) => dir * compare(a[sortField], b[sortField]));
   }
   const total = spec.paged ? rows.length : (upstreamTotal ?? rows.length);
+  return { rows, extras: cleanValue(extras) as Record<string, unknown>, total, late, derived: deriveEarly };
+}
+
+/**
+ * One page of a listing, within `budget` bytes. With `keep`, the listing's rows are left as they
+ * are (it serves further pages); otherwise the page's rows are changed in place.
+ */
+export function pageOf(listing: Listing, spec: OutputSpec, args: Record<string, unknown>, budget: number, keep = false): Shaped {
+  const { total, late } = listing;
   const offset = (args.offset as number | undefined) ?? 0;
-  const limit = spec.paged ? ((args.limit as number | undefined) ?? spec.page) : rows.length;
-  const page = spec.paged ? rows.slice(offset, offset + limit) : rows;
+  const limit = spec.paged ? ((args.limit as number | undefined) ?? spec.page) : listing.rows.length;
+  const page = spec.paged ? listing.rows.slice(offset, offset + limit) : listing.rows;
   const fields = selectedFields(spec, args);
-  let items: unknown[] = page.map((r) => {
+  const steps = typeSteps(spec);
+  let items: unknown[] = page.map((row) => {
+    const r = keep ? structuredClone(row) : row;
     applySteps(r, late, normalise);
-    if (!deriveEarly) derive(r, spec);
+    if (!listing.derived) derive(r, spec);
     applySteps(r, steps, present);
     return spec.pluck !== undefined ? r[spec.pluck] : pick(r, fields, spec.omit);
   });
@@ -308,7 +332,7 @@ export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledPar
 
   const base: Record<string, unknown> = { total, offset };
   if (spec.paged) base.limit = limit;
-  Object.assign(base, cleanValue(extras));
+  Object.assign(base, listing.extras);
   let shown = items.length;
   const result = (): Record<string, unknown> => {
     const r: Record<string, unknown> = { items: items.slice(0, shown), ...base };
@@ -337,6 +361,11 @@ export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledPar
     answer = shaped(result());
   }
   return answer;
+}
+
+/** Shapes a list answer: filtered, sorted and paged. Like listRows, it takes `data` over. */
+export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledParam[], args: Record<string, unknown>, budget: number, upstreamTotal?: number): Shaped {
+  return pageOf(listRows(data, spec, params, args, upstreamTotal), spec, args, budget);
 }
 
 /** Shapes a record or value answer; like shapeList, it takes `data` over. */

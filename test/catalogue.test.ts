@@ -2,7 +2,7 @@
 // on its happy path (values from the fake's model) and on at least one failure path, the size of
 // tools/list, paging over 5,000 guests, and that secrets and hostile text never reach the model.
 import { describe, expect, it } from 'vitest';
-import { PVE_AUDITOR, makeBigCluster, makeToken } from './fake-proxmox/index.js';
+import { PVE_AUDITOR, makeBigCluster, makeCluster, makeToken } from './fake-proxmox/index.js';
 import { call, type CallOutcome } from './support/mcp.js';
 import { serverSuite } from './support/suite.js';
 
@@ -415,15 +415,14 @@ describe('the catalogue on a 5,000-guest cluster with Ceph, with a token that ma
     tokens: [makeToken('root@pam!mcp', { '/': { ...PVE_AUDITOR }, '/nodes': { 'Sys.Modify': 1 } })],
   }));
 
-  it('get_vms pages through all 5,000 guests within budget, one upstream request a page', async () => {
+  it('get_vms pages through all 5,000 guests within budget, from one upstream request', async () => {
     const resourceRequests = (): number => suite.fake.requests.filter((q) => q.path === '/api2/json/cluster/resources').length;
+    const before = resourceRequests();
     const ids: number[] = [];
     let offset: number | undefined = 0;
     let pages = 0;
     while (offset !== undefined) {
-      const before = resourceRequests();
       const r = await call(suite.mcp.client, 'get_vms', { limit: 500, offset });
-      expect(resourceRequests() - before).toBe(1);
       expect(r.isError, r.text).toBe(false);
       expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(BUDGET);
       expect(r.structured?.total).toBe(5000);
@@ -435,9 +434,29 @@ describe('the catalogue on a 5,000-guest cluster with Ceph, with a token that ma
       pages++;
       expect(pages).toBeLessThan(200);
     }
+    expect(pages).toBeGreaterThan(10);
+    expect(resourceRequests() - before).toBe(1);
     expect(ids).toHaveLength(5000);
     expect(new Set(ids).size).toBe(5000);
     expect(ids).toEqual(Array.from({ length: 5000 }, (_, i) => 100 + i));
+  });
+
+  it('a first page asks Proxmox afresh, and so does a page of another question', async () => {
+    const resourceRequests = (): number => suite.fake.requests.filter((q) => q.path === '/api2/json/cluster/resources').length;
+    const before = resourceRequests();
+    await call(suite.mcp.client, 'get_vms', {});
+    await call(suite.mcp.client, 'get_vms', { offset: 50 });
+    expect(resourceRequests() - before).toBe(1);
+    await call(suite.mcp.client, 'get_vms', {});
+    expect(resourceRequests() - before).toBe(2);
+    // Another sort is another question: its later pages are not cut from the vmid-ordered listing.
+    const byName = await call(suite.mcp.client, 'get_vms', { sort: 'name', offset: 50 });
+    expect(byName.isError, byName.text).toBe(false);
+    expect(resourceRequests() - before).toBe(3);
+    // A limit only changes the page: still the same question.
+    const small = await call(suite.mcp.client, 'get_vms', { offset: 100, limit: 5 });
+    expect((small.structured?.items as Obj[]).map((g) => g.vmid)).toEqual([200, 201, 202, 203, 204]);
+    expect(resourceRequests() - before).toBe(3);
   });
 
   it('get_ceph_status reports health where Ceph runs', async () => {
@@ -463,5 +482,31 @@ describe('the catalogue on a 5,000-guest cluster with Ceph, with a token that ma
       expect(Buffer.byteLength(r.text), name).toBeLessThanOrEqual(BUDGET);
       expect(r.structured?.next_offset, name).toEqual(anyOf(Number));
     }
+  });
+});
+
+describe('paging while the cluster changes', () => {
+  const suite = serverSuite(() => ({ cluster: makeCluster({ nodes: 2, guestsPerNode: 60 }) }));
+
+  it('a walk shows the cluster as it was at its first page: nothing skipped, nothing twice', async () => {
+    const first = await call(suite.mcp.client, 'get_vms', { limit: 50 });
+    expect(first.structured?.total).toBe(120);
+    // From now on Proxmox reports another cluster: one guest, which no later page of the walk shows.
+    const now = { data: [{ id: 'qemu/9000', type: 'qemu', vmid: 9000, node: 'pve1', name: 'late', status: 'running' }] };
+    suite.fake.setFault('/cluster/resources', { kind: 'status', status: 200, body: JSON.stringify(now) });
+    const ids = (first.structured?.items as Obj[]).map((g) => Number(g.vmid));
+    let offset = first.structured?.next_offset as number | undefined;
+    while (offset !== undefined) {
+      const r = await call(suite.mcp.client, 'get_vms', { limit: 50, offset });
+      expect(r.structured?.total).toBe(120);
+      ids.push(...(r.structured?.items as Obj[]).map((g) => Number(g.vmid)));
+      offset = r.structured?.next_offset as number | undefined;
+    }
+    expect(ids).toEqual(Array.from({ length: 120 }, (_, i) => 100 + i));
+    // A new walk starts from the cluster as it is now.
+    const again = await call(suite.mcp.client, 'get_vms', { limit: 50 });
+    expect(again.structured?.total).toBe(1);
+    expect((again.structured?.items as Obj[])[0]?.vmid).toBe(9000);
+    suite.fake.clearFaults();
   });
 });

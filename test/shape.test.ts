@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledParam, OutputSpec } from '../src/manifest.js';
 import { cleanValue, sanitizeText } from '../src/sanitize.js';
-import { formatBytes, formatDuration, shapeList, shapeRecord } from '../src/shape.js';
+import { formatBytes, formatDuration, listRows, pageOf, shapeList, shapeRecord } from '../src/shape.js';
 
 function spec(over: Partial<OutputSpec>): OutputSpec {
   return { shape: 'list', types: {}, derive: {}, page: 50, paged: true, errors: [], ...over };
@@ -69,6 +69,21 @@ describe('lists', () => {
     const last = shapeList(fresh(), s, [], { limit: 50, offset: 100 }, 100_000).structured;
     expect((last.items as unknown[]).length).toBe(20);
     expect(last).not.toHaveProperty('next_offset');
+  });
+
+  it('cuts pages from a kept listing without changing it, so every page of it reads the same', () => {
+    const s = spec({ key: 'vmid', types: { tags: 'tags', vmid: 'int' }, derive: {} });
+    const rows = fresh().map((r) => ({ ...r, vmid: String(r.vmid), nested: { used: 1 } }));
+    const listing = listRows(rows, s, [], {});
+    const before = structuredClone(listing.rows);
+    const a = pageOf(listing, s, { offset: 50, limit: 10 }, 100_000, true).structured;
+    const b = pageOf(listing, s, { offset: 50, limit: 10 }, 100_000, true).structured;
+    expect(a).toEqual(b);
+    expect((a.items as { vmid: number; tags: string[] }[])[0]).toMatchObject({ vmid: 150, tags: ['odd', 'prod'] });
+    expect(listing.rows).toEqual(before);
+    // Without keeping, the page's rows are the shaped ones (the answer was parsed for this call alone).
+    pageOf(listing, s, { offset: 0, limit: 1 }, 100_000);
+    expect(listing.rows[0]?.tags).toEqual(['odd', 'prod']);
   });
 
   it('filters by equality, list membership and substring', () => {
