@@ -588,9 +588,9 @@ async function main(): Promise<void> {
         status: mark(firstPageRequests === undefined ? undefined : firstPageRequests.every((n) => n === 1)),
       },
       {
-        metric: 'get_vms whole walk: pages / records / ms',
+        metric: 'get_vms whole walk: pages / records / ms / upstream requests',
         floor: '1 / all',
-        ours: vms === undefined ? 'n/a' : `${vms.walk.pages} / ${vms.walk.records} of ${vms.walk.total ?? '?'} / ${fmt(vms.walk.totalMs, 0)}`,
+        ours: vms === undefined ? 'n/a' : `${vms.walk.pages} / ${vms.walk.records} of ${vms.walk.total ?? '?'} / ${fmt(vms.walk.totalMs, 0)} / ${vms.walk.upstreamRequests}`,
         target: 'all 5000',
         status: mark(vms === undefined ? undefined : vms.walk.complete && vms.walk.distinctKeys === 5000),
       },
@@ -602,9 +602,9 @@ async function main(): Promise<void> {
         status: resources === undefined ? 'n/a' : 'info',
       },
       {
-        metric: `${resourcesTool ?? 'cluster-resources tool'}: walk pages / records`,
+        metric: `${resourcesTool ?? 'cluster-resources tool'}: walk pages / records / ms`,
         floor: '',
-        ours: resources === undefined ? 'not offered' : `${resources.walk.pages} / ${resources.walk.records} of ${resources.walk.total ?? '?'}`,
+        ours: resources === undefined ? 'not offered' : `${resources.walk.pages} / ${resources.walk.records} of ${resources.walk.total ?? '?'} / ${fmt(resources.walk.totalMs, 0)}`,
         target: '',
         status: resources === undefined ? 'n/a' : mark(resources.walk.complete && resources.walk.error === undefined),
       },
