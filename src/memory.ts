@@ -11,8 +11,8 @@
 //    old generation, where it belongs for the few milliseconds it lives.
 // 3. A big cluster's listing is megabytes of JSON text and as much again once parsed, all garbage
 //    as soon as the page is shaped; V8 leaves it until the heap has grown enough to justify a full
-//    collection. After large answers the server asks for one itself, once the answer has been sent:
-//    when a few megabytes of them have gone by, or as soon as it is idle.
+//    collection, and so it does with what a burst of calls leaves behind. The server asks for one
+//    itself, once the answer has been sent (createCollector says when).
 //
 // Both flags only steer V8's own choices; neither changes what any code computes. They are set as
 // the server starts, before undici's parser is compiled and before the heap has grown.
@@ -28,44 +28,76 @@ export function tuneV8(): void {
 /** Answers smaller than this leave little garbage; V8's own collections handle them. */
 export const LARGE_ANSWER_CHARS = 256 * 1024;
 /** Collect at once when this much large-answer text has gone by since the last collection. */
-const BATCH_CHARS = 4 * 1024 * 1024;
-/** Otherwise collect when no large answer has come for this long. */
-const IDLE_MS = 50;
+export const BATCH_CHARS = 4 * 1024 * 1024;
+/** Collect when idle once the heap holds this much more than after the last collection (a burst of small calls). */
+export const HEAP_GROWTH_BYTES = 4 * 1024 * 1024;
+/** How long without an answer counts as idle. */
+export const IDLE_MS = 50;
 
-type Collect = () => void;
+export interface CollectorParts {
+  /** A full collection; null when V8 will not give one. */
+  collect: (() => void) | null;
+  /** Bytes in the heap now, garbage included. */
+  heapUsed: () => number;
+}
 
-let collect: Collect | null | undefined;
+/**
+ * Decides when to ask for a full collection: after large answers (at the next turn once a few
+ * megabytes of them have gone by, else when idle), and when idle after the heap has grown by a few
+ * megabytes since the last one (a burst of calls leaves its garbage in the old generation too; a
+ * collection in the middle of the burst would cost each call more than the memory is worth).
+ * Never while an answer is being made: always from a timer.
+ */
+export function createCollector(parts: CollectorParts): (chars: number) => void {
+  let pending = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let soon = false;
+  let baseline: number | undefined;
+  const run = (): void => {
+    timer = undefined;
+    pending = 0;
+    parts.collect?.();
+    baseline = parts.heapUsed();
+  };
+  return (chars) => {
+    if (parts.collect === null) return;
+    const used = parts.heapUsed();
+    baseline ??= used;
+    const grown = used - baseline;
+    if (chars >= LARGE_ANSWER_CHARS) pending += chars;
+    else if (grown < HEAP_GROWTH_BYTES) return;
+    const now = pending >= BATCH_CHARS;
+    // A collection at the next turn is coming anyway.
+    if (timer !== undefined && soon) return;
+    // In a burst this runs on every call: restarting the idle wait is the cheap case.
+    if (timer !== undefined && !now) {
+      timer.refresh();
+      return;
+    }
+    if (timer !== undefined) clearTimeout(timer);
+    soon = now;
+    timer = setTimeout(run, now ? 0 : IDLE_MS);
+    timer.unref();
+  };
+}
 
-function collector(): Collect | null {
-  if (collect !== undefined) return collect;
-  const exposed = (globalThis as { gc?: Collect }).gc;
-  if (typeof exposed === 'function') return (collect = exposed);
+function exposedGc(): (() => void) | null {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === 'function') return exposed;
   try {
     // V8's own full collection, made visible in a fresh context only: the server's globals stay as they were.
     v8.setFlagsFromString('--expose-gc');
     const fn: unknown = vm.runInNewContext('gc');
-    collect = typeof fn === 'function' ? (fn as Collect) : null;
+    return typeof fn === 'function' ? (fn as () => void) : null;
   } catch {
-    collect = null;
+    return null;
   }
-  return collect;
 }
 
-let pending = 0;
-let timer: NodeJS.Timeout | undefined;
+let note: ((chars: number) => void) | undefined;
 
-function run(): void {
-  timer = undefined;
-  pending = 0;
-  collector()?.();
-}
-
-/** Notes that an answer of `chars` characters was read; after large ones, schedules a full collection. */
+/** Notes that an answer of `chars` characters was read from Proxmox. */
 export function noteAnswerSize(chars: number): void {
-  if (chars < LARGE_ANSWER_CHARS) return;
-  pending += chars;
-  if (timer !== undefined) clearTimeout(timer);
-  // A timer, not a microtask: the answer being read is shaped and sent first.
-  timer = setTimeout(run, pending >= BATCH_CHARS ? 0 : IDLE_MS);
-  timer.unref();
+  note ??= createCollector({ collect: exposedGc(), heapUsed: () => v8.getHeapStatistics().used_heap_size });
+  note(chars);
 }

@@ -6,7 +6,7 @@ import type { Logger } from './logger.js';
 import type { CompiledTool, ErrorRule } from './manifest.js';
 import type { Upstream, UpstreamFailure } from './proxmox-client.js';
 import { redactText, sanitizeText } from './sanitize.js';
-import { listRows, pageOf, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
+import { listRows, packListing, pageOf, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
 import { createSnapshots, questionKey } from './snapshots.js';
 
 export interface ToolResult {
@@ -156,7 +156,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     if (question !== undefined && ((args.offset as number | undefined) ?? 0) > 0) {
       const kept = listings.get(question);
       if (kept !== undefined) {
-        const answer = pageOf(kept, tool.output, args, budget, true);
+        const answer = pageOf(kept, tool.output, args, budget);
         logger.debug(`${tool.name}: page at ${String(args.offset)} from the listing kept for its first page`);
         return { structuredContent: answer.structured, text: answer.text, isError: false };
       }
@@ -201,10 +201,10 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
       }
       const listing = listRows(res.data, tool.output, tool.params, args, res.total);
-      // Kept when there is a page after this one (the budget may end a page early, so ask the page).
-      const mayKeep = question !== undefined && listing.total > ((args.offset as number | undefined) ?? 0) + 1;
-      answer = pageOf(listing, tool.output, args, budget, mayKeep);
-      if (mayKeep && answer.structured.next_offset !== undefined) listings.set(question, listing);
+      // Kept when rows remain after this page; packed before this page shapes its rows in place.
+      const end = ((args.offset as number | undefined) ?? 0) + ((args.limit as number | undefined) ?? tool.output.page);
+      if (question !== undefined && listing.total > end) listings.set(question, packListing(listing));
+      answer = pageOf(listing, tool.output, args, budget);
     } else {
       answer = shapeRecord(res.data, tool.output, args, budget);
     }

@@ -1,49 +1,80 @@
-// When the server asks V8 for a full collection after large answers, and which V8 flags it sets.
+// When the server asks V8 for a full collection, and which V8 flags it sets.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LARGE_ANSWER_CHARS, V8_FLAGS, noteAnswerSize } from '../src/memory.js';
+import { BATCH_CHARS, HEAP_GROWTH_BYTES, IDLE_MS, LARGE_ANSWER_CHARS, V8_FLAGS, createCollector } from '../src/memory.js';
 
-describe('collections after large answers', () => {
-  const gc = vi.fn();
+describe('collections after large answers and bursts', () => {
+  let heap = 0;
+  const collect = vi.fn(() => {
+    heap = 10 << 20;
+  });
+  let note: (chars: number) => void;
   beforeEach(() => {
     vi.useFakeTimers();
-    gc.mockClear();
-    // The module uses an exposed gc when there is one (node --expose-gc); here, this spy.
-    (globalThis as { gc?: () => void }).gc = gc;
+    collect.mockClear();
+    heap = 10 << 20;
+    note = createCollector({ collect, heapUsed: () => heap });
   });
   afterEach(() => {
-    vi.runOnlyPendingTimers();
     vi.useRealTimers();
   });
 
-  it('leaves small answers to V8', () => {
-    for (let i = 0; i < 100; i++) noteAnswerSize(LARGE_ANSWER_CHARS - 1);
+  it('leaves small answers to V8 while the heap stays put', () => {
+    for (let i = 0; i < 100; i++) note(LARGE_ANSWER_CHARS - 1);
     vi.advanceTimersByTime(1000);
-    expect(gc).not.toHaveBeenCalled();
+    expect(collect).not.toHaveBeenCalled();
   });
 
   it('collects once the server is idle after a large answer, not before the answer is sent', () => {
-    noteAnswerSize(LARGE_ANSWER_CHARS);
-    expect(gc).not.toHaveBeenCalled();
-    vi.advanceTimersByTime(20);
-    noteAnswerSize(LARGE_ANSWER_CHARS);
-    vi.advanceTimersByTime(40);
+    note(LARGE_ANSWER_CHARS);
+    expect(collect).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(IDLE_MS - 10);
+    note(LARGE_ANSWER_CHARS);
+    vi.advanceTimersByTime(IDLE_MS - 10);
     // The second answer restarted the wait.
-    expect(gc).not.toHaveBeenCalled();
-    vi.advanceTimersByTime(20);
-    expect(gc).toHaveBeenCalledTimes(1);
+    expect(collect).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(10);
+    expect(collect).toHaveBeenCalledTimes(1);
   });
 
   it('collects at the next turn once several megabytes of large answers have gone by', () => {
-    const answers = Math.ceil((4 * 1024 * 1024) / (1024 * 1024));
-    for (let i = 0; i < answers; i++) noteAnswerSize(1024 * 1024);
-    expect(gc).not.toHaveBeenCalled();
+    const answers = Math.ceil(BATCH_CHARS / LARGE_ANSWER_CHARS);
+    for (let i = 0; i < answers; i++) note(LARGE_ANSWER_CHARS);
+    expect(collect).not.toHaveBeenCalled();
+    // Small answers meanwhile do not put it off.
+    note(10);
     vi.advanceTimersByTime(0);
-    expect(gc).toHaveBeenCalledTimes(1);
+    expect(collect).toHaveBeenCalledTimes(1);
     // The count starts again: one more large answer waits for idleness.
-    noteAnswerSize(1024 * 1024);
+    note(LARGE_ANSWER_CHARS);
     vi.advanceTimersByTime(0);
-    expect(gc).toHaveBeenCalledTimes(1);
+    expect(collect).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(IDLE_MS);
+    expect(collect).toHaveBeenCalledTimes(2);
+  });
+
+  it('collects when idle after a burst of small answers has grown the heap, never during it', () => {
+    note(100);
+    for (let i = 0; i < 200; i++) {
+      heap += 64 * 1024;
+      note(100);
+      vi.advanceTimersByTime(IDLE_MS - 1);
+    }
+    expect(heap - (10 << 20)).toBeGreaterThan(HEAP_GROWTH_BYTES);
+    expect(collect).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(collect).toHaveBeenCalledTimes(1);
+    // Measured again from the collected heap: a little growth is left alone.
+    heap += 1024;
+    note(100);
+    vi.advanceTimersByTime(1000);
+    expect(collect).toHaveBeenCalledTimes(1);
+  });
+
+  it('does nothing where V8 gives no collection', () => {
+    const none = createCollector({ collect: null, heapUsed: () => heap });
+    none(BATCH_CHARS);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 
