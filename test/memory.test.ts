@@ -1,7 +1,7 @@
 // When the server asks V8 for a full collection, and which V8 flags it sets.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BATCH_CHARS, HEAP_GROWTH_BYTES, IDLE_MS, LARGE_ANSWER_CHARS, V8_FLAGS, createCollector } from '../src/memory.js';
+import { BATCH_CHARS, HEAP_GROWTH_BYTES, HEAP_GROWTH_NOW_BYTES, IDLE_MS, LARGE_ANSWER_CHARS, V8_FLAGS, createCollector } from '../src/memory.js';
 
 describe('collections after large answers and bursts', () => {
   let heap = 0;
@@ -53,10 +53,11 @@ describe('collections after large answers and bursts', () => {
     expect(collect).toHaveBeenCalledTimes(2);
   });
 
-  it('collects when idle after a burst of small answers has grown the heap, never during it', () => {
+  it('collects when idle after a burst of small answers has grown the heap a little', () => {
     note(100);
-    for (let i = 0; i < 200; i++) {
-      heap += 64 * 1024;
+    const step = 64 * 1024;
+    for (let grown = 0; grown < HEAP_GROWTH_NOW_BYTES - step; grown += step) {
+      heap += step;
       note(100);
       vi.advanceTimersByTime(IDLE_MS - 1);
     }
@@ -68,6 +69,14 @@ describe('collections after large answers and bursts', () => {
     heap += 1024;
     note(100);
     vi.advanceTimersByTime(1000);
+    expect(collect).toHaveBeenCalledTimes(1);
+  });
+
+  it('collects at the next turn, busy or not, once the heap has grown a lot', () => {
+    note(100);
+    heap += HEAP_GROWTH_NOW_BYTES;
+    note(100);
+    vi.advanceTimersByTime(0);
     expect(collect).toHaveBeenCalledTimes(1);
   });
 
