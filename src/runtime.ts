@@ -6,7 +6,7 @@ import type { Logger } from './logger.js';
 import type { CompiledTool, ErrorRule } from './manifest.js';
 import type { Upstream, UpstreamFailure } from './proxmox-client.js';
 import { redactText, sanitizeText } from './sanitize.js';
-import { listRows, packListing, pageOf, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
+import { keepListing, listRows, pageOf, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
 import { createSnapshots, questionKey } from './snapshots.js';
 
 export interface ToolResult {
@@ -201,10 +201,11 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
       }
       const listing = listRows(res.data, tool.output, tool.params, args, res.total);
-      // Kept when rows remain after this page; packed before this page shapes its rows in place.
+      // Kept when rows remain after this page.
       const end = ((args.offset as number | undefined) ?? 0) + ((args.limit as number | undefined) ?? tool.output.page);
-      if (question !== undefined && listing.total > end) listings.set(question, packListing(listing));
-      answer = pageOf(listing, tool.output, args, budget);
+      const kept = question !== undefined && listing.total > end ? keepListing(listing) : listing;
+      if (question !== undefined && kept !== listing) listings.set(question, kept);
+      answer = pageOf(kept, tool.output, args, budget);
     } else {
       answer = shapeRecord(res.data, tool.output, args, budget);
     }

@@ -256,8 +256,8 @@ function byteLength(v: unknown): number {
  */
 export interface Listing {
   rows: Row[];
-  /** The rows as JSON texts, in the same order, for a listing that is kept (see packListing). */
-  packed?: string[];
+  /** Kept for later pages: a page copies its rows before shaping them (see keepListing). */
+  kept?: boolean;
   extras: Record<string, unknown>;
   total: number;
   /** Type steps not applied yet, and whether derived fields are made yet. */
@@ -313,25 +313,24 @@ export function listRows(data: unknown[], spec: OutputSpec, params: CompiledPara
 }
 
 /**
- * The listing to keep for later pages: its rows as JSON texts. A text per row is a fraction of the
- * memory of the parsed row (a 5,000-guest listing: under 2 MB), and a page parses only its own rows,
- * which makes them the page's own to shape.
+ * The listing to keep for later pages. Its rows stay as they are: each page copies the rows it
+ * shows (a few dozen) rather than the listing being copied once (thousands).
  */
-export function packListing(listing: Listing): Listing {
-  return { ...listing, rows: [], packed: listing.rows.map((r) => JSON.stringify(r)) };
+export function keepListing(listing: Listing): Listing {
+  return { ...listing, kept: true };
 }
 
-/** One page of a listing, within `budget` bytes. The page's rows are changed in place, unless packed. */
+/** One page of a listing, within `budget` bytes. The page's rows are shaped in place unless the listing is kept. */
 export function pageOf(listing: Listing, spec: OutputSpec, args: Record<string, unknown>, budget: number): Shaped {
   const { total, late } = listing;
   const offset = (args.offset as number | undefined) ?? 0;
-  const all = listing.packed ?? listing.rows;
-  const limit = spec.paged ? ((args.limit as number | undefined) ?? spec.page) : all.length;
-  const page = spec.paged ? all.slice(offset, offset + limit) : all;
+  const { rows } = listing;
+  const limit = spec.paged ? ((args.limit as number | undefined) ?? spec.page) : rows.length;
+  const page = spec.paged ? rows.slice(offset, offset + limit) : rows;
   const fields = selectedFields(spec, args);
   const steps = typeSteps(spec);
   let items: unknown[] = page.map((row) => {
-    const r = typeof row === 'string' ? (JSON.parse(row) as Row) : row;
+    const r = listing.kept === true ? structuredClone(row) : row;
     applySteps(r, late, normalise);
     if (!listing.derived) derive(r, spec);
     applySteps(r, steps, present);

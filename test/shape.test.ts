@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledParam, OutputSpec } from '../src/manifest.js';
 import { cleanValue, sanitizeText } from '../src/sanitize.js';
-import { formatBytes, formatDuration, listRows, packListing, pageOf, shapeList, shapeRecord } from '../src/shape.js';
+import { formatBytes, formatDuration, keepListing, listRows, pageOf, shapeList, shapeRecord } from '../src/shape.js';
 
 function spec(over: Partial<OutputSpec>): OutputSpec {
   return { shape: 'list', types: {}, derive: {}, page: 50, paged: true, errors: [], ...over };
@@ -71,21 +71,24 @@ describe('lists', () => {
     expect(last).not.toHaveProperty('next_offset');
   });
 
-  it('cuts pages from a packed listing, which no page changes, so every page of it reads the same', () => {
-    const s = spec({ key: 'vmid', types: { tags: 'tags', vmid: 'int' }, derive: {} });
-    const rows = fresh().map((r) => ({ ...r, vmid: String(r.vmid), nested: { used: 1 } }));
-    const listing = listRows(rows, s, [], {});
-    const kept = packListing(listing);
-    // The first page shapes the parsed rows in place; the packed copy was made before.
-    const first = pageOf(listing, s, { limit: 10 }, 100_000).structured;
-    expect((first.items as { tags: string[] }[])[0]?.tags).toEqual(['odd', 'prod']);
-    expect(listing.rows[0]?.tags).toEqual(['odd', 'prod']);
+  it('cuts pages from a kept listing without changing it, so every page of it reads the same', () => {
+    const s = spec({ key: 'vmid', types: { tags: 'tags', vmid: 'int', 'nested.used': 'bytes' }, derive: {} });
+    const rows = fresh().map((r) => ({ ...r, vmid: String(r.vmid), nested: { used: 2048 } }));
+    const kept = keepListing(listRows(rows, s, [], {}));
+    const before = structuredClone(kept.rows);
+    const first = pageOf(kept, s, { limit: 10 }, 100_000).structured;
+    expect((first.items as { tags: string[]; nested: object }[])[0]).toMatchObject({ tags: ['odd', 'prod'], nested: { used: '2.00 KiB' } });
     const a = pageOf(kept, s, { offset: 50, limit: 10 }, 100_000).structured;
     const b = pageOf(kept, s, { offset: 50, limit: 10 }, 100_000).structured;
     expect(a).toEqual(b);
     expect(a).toMatchObject({ total: 120, offset: 50, limit: 10, next_offset: 60 });
     expect((a.items as { vmid: number; tags: string[] }[])[0]).toMatchObject({ vmid: 150, tags: ['odd', 'prod'] });
     expect(pageOf(kept, s, { limit: 10 }, 100_000).structured).toEqual(first);
+    expect(kept.rows).toEqual(before);
+    // A listing made for one call alone is shaped in place: nothing is copied.
+    const once = listRows(fresh(), s, [], {});
+    pageOf(once, s, { limit: 1 }, 100_000);
+    expect(once.rows[0]?.tags).toEqual(['odd', 'prod']);
   });
 
   it('filters by equality, list membership and substring', () => {
