@@ -204,7 +204,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
       // Kept when rows remain after this page.
       const end = ((args.offset as number | undefined) ?? 0) + ((args.limit as number | undefined) ?? tool.output.page);
       const kept = question !== undefined && listing.total > end ? keepListing(listing) : listing;
-      if (question !== undefined && kept !== listing) listings.set(question, kept);
+      if (question !== undefined && kept !== listing) listings.set(question, kept, kept.rows.length);
       answer = pageOf(kept, tool.output, args, budget);
     } else {
       answer = shapeRecord(res.data, tool.output, args, budget);

@@ -9,28 +9,42 @@
 export const SNAPSHOT_TTL_MS = 30_000;
 /** Listings kept at most (the oldest goes first): a model rarely walks more than one at a time. */
 export const SNAPSHOT_MAX = 4;
+/**
+ * Rows kept at most over all listings (the oldest listings go first; a larger listing is not kept):
+ * about 40 MB at the size of a `/cluster/resources` row, whatever answers a host sends.
+ */
+export const SNAPSHOT_MAX_ROWS = 100_000;
 
 interface Entry<T> {
   value: T;
   at: number;
+  rows: number;
 }
 
 export interface Snapshots<T> {
   get(key: string): T | undefined;
-  set(key: string, value: T): void;
+  /** Keeps `value`, which holds `rows` rows; false when it is too large to keep. */
+  set(key: string, value: T, rows: number): boolean;
   /** Listings held now, expired ones not yet swept included. */
   readonly size: number;
 }
 
-export function createSnapshots<T>(ttlMs = SNAPSHOT_TTL_MS, max = SNAPSHOT_MAX, now: () => number = Date.now): Snapshots<T> {
+export function createSnapshots<T>(ttlMs = SNAPSHOT_TTL_MS, max = SNAPSHOT_MAX, maxRows = SNAPSHOT_MAX_ROWS, now: () => number = Date.now): Snapshots<T> {
   const entries = new Map<string, Entry<T>>();
+  let rowsKept = 0;
+  const drop = (key: string): void => {
+    const entry = entries.get(key);
+    if (entry === undefined) return;
+    rowsKept -= entry.rows;
+    entries.delete(key);
+  };
   let sweep: NodeJS.Timeout | undefined;
 
   // Listings can be megabytes: they go when they expire, not when the next one comes.
   const dropExpired = (): void => {
     sweep = undefined;
     const t = now();
-    for (const [key, entry] of entries) if (t - entry.at >= ttlMs) entries.delete(key);
+    for (const [key, entry] of entries) if (t - entry.at >= ttlMs) drop(key);
     if (entries.size > 0) schedule();
   };
   const schedule = (): void => {
@@ -46,20 +60,23 @@ export function createSnapshots<T>(ttlMs = SNAPSHOT_TTL_MS, max = SNAPSHOT_MAX, 
       const entry = entries.get(key);
       if (entry === undefined) return undefined;
       if (now() - entry.at >= ttlMs) {
-        entries.delete(key);
+        drop(key);
         return undefined;
       }
       return entry.value;
     },
-    set(key, value) {
-      entries.delete(key);
-      entries.set(key, { value, at: now() });
-      while (entries.size > max) {
+    set(key, value, rows) {
+      drop(key);
+      if (rows > maxRows) return false;
+      entries.set(key, { value, at: now(), rows });
+      rowsKept += rows;
+      while (entries.size > max || rowsKept > maxRows) {
         const oldest = entries.keys().next().value;
         if (oldest === undefined) break;
-        entries.delete(oldest);
+        drop(oldest);
       }
       schedule();
+      return true;
     },
     get size() {
       return entries.size;
