@@ -52,8 +52,11 @@ async function serve(handoff?: Handoff): Promise<void> {
   }
   const server = createProxmoxServer(config, manifest, logger);
 
+  let closing = false;
   const tokenCheck = async (): Promise<void> => {
     const check = await checkTokenPrivileges(server.upstream, config.requestTimeoutMs);
+    // Input ended while the check was running: stopping cut its request, which says nothing of the token.
+    if (closing) return;
     if (check.error !== undefined) {
       const message = `could not read the token's privileges (${check.error})`;
       if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
@@ -70,7 +73,6 @@ async function serve(handoff?: Handoff): Promise<void> {
   if (config.requireReadonlyToken) await tokenCheck();
 
   const transport = new ServerTransport({ drainMs: config.callTimeoutMs + 1000, ...(handoff === undefined ? {} : { answered: handoff.answered, resume: true }) });
-  let closing = false;
   const shutdown = (): void => {
     if (closing) return;
     closing = true;

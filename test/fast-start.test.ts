@@ -136,17 +136,18 @@ describe('fast start', () => {
 });
 
 /** Writes `input` and closes stdin at once, as a script piping requests does; returns what came back. */
-async function pipeThrough(env: Record<string, string>, input: string): Promise<{ answers: Answer[]; code: number | null; ms: number }> {
+async function pipeThrough(env: Record<string, string>, input: string): Promise<{ answers: Answer[]; code: number | null; ms: number; stderr: string }> {
   const started = Date.now();
   const child = spawn(process.execPath, [CLI], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
+  let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr.resume();
+  child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   child.stdin.end(input);
   const code = await exited;
   const answers = out.trim() === '' ? [] : out.trim().split('\n').map((l) => JSON.parse(l) as Answer);
-  return { answers, code, ms: Date.now() - started };
+  return { answers, code, ms: Date.now() - started, stderr: err };
 }
 
 describe('end of input', () => {
@@ -163,6 +164,24 @@ describe('end of input', () => {
     expect(nodes.structuredContent?.items.length).toBeGreaterThan(0);
     const offline = r.answers.find((a) => a.id === 3)?.result as { isError?: boolean };
     expect(offline.isError).toBe(true);
+  });
+
+  it.each([
+    ['after a fast start', {}],
+    ['without the fast start', { PROXMOX_MCP_NO_FAST_START: '1' }],
+  ])('says nothing of the token when input ends before its privilege check is answered, %s', async (_name, extra) => {
+    fake.setFault('/access/permissions', { kind: 'slow', ms: 3000 });
+    try {
+      const call = line({ id: 3, method: 'tools/call', params: { name: 'get_nodes', arguments: {} } });
+      const r = await pipeThrough({ ...env, ...extra }, initialize(1, '2025-06-18') + initialized + toolsList(2) + call);
+      expect(r.code).toBe(0);
+      expect(r.answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
+      expect(r.ms).toBeLessThan(2500);
+      expect(r.stderr).toMatch(/serving 48 read-only tools/);
+      expect(r.stderr).not.toMatch(/token|WARNING/i);
+    } finally {
+      fake.setFault('/access/permissions', null);
+    }
   });
 
   it('does not wait for a request the host cancelled', async () => {
