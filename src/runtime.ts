@@ -1,6 +1,7 @@
 // The generic runtime: one function executes any manifest tool. Arguments arrive already checked
 // against the tool's schema; here they are checked again against the spec's rules, sent as one
-// guarded GET, and the answer is shaped. Every failure becomes a short message for the model.
+// guarded GET, and the answer is shaped; a later page of a list asked a moment ago is cut from the
+// listing kept for its first page (src/snapshots.ts). Every failure becomes a short message for the model.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Logger } from './logger.js';
 import type { CompiledTool, ErrorRule } from './manifest.js';
