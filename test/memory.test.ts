@@ -1,5 +1,6 @@
 // When the server asks V8 for a full collection, and which V8 flags it sets.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BATCH_CHARS, HEAP_GROWTH_BYTES, HEAP_GROWTH_NOW_BYTES, IDLE_MS, LARGE_ANSWER_CHARS, V8_FLAGS, createCollector } from '../src/memory.js';
 
@@ -94,6 +95,20 @@ describe('V8 flags', () => {
       const name = flag.replace(/=.*$/, '');
       expect(options, name).toMatch(new RegExp(`^\\s+${name}\\b`, 'm'));
     }
+  });
+
+  it('are the ones the build made its code cache under, so V8 takes the cache at start-up', () => {
+    // V8 rejects a code cache made under other flags, and the server then compiles at start-up.
+    const file = fileURLToPath(new URL('../dist/server.cjs', import.meta.url));
+    const script = `
+      const v8 = require('node:v8'); for (const f of ${JSON.stringify(V8_FLAGS)}) v8.setFlagsFromString(f);
+      const { readFileSync } = require('node:fs'); const vm = require('node:vm'); const Module = require('node:module');
+      const file = ${JSON.stringify(file)};
+      const s = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(file + '.cache') });
+      process.stdout.write(String(s.cachedDataRejected));`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('false');
   });
 
   it('are accepted by Node.js as the server sets them, without a word on either stream', () => {
