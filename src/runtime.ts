@@ -100,7 +100,7 @@ function toWire(v: unknown, boolean: boolean): string | number {
 
 export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger): Runtime {
   // Schemas from the compiled manifest, checked when it was compiled: no meta-schema check here.
-  const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, validateSchema: false });
+  const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, validateSchema: false, meta: false });
   const upstreamValidators = new Map<string, ValidateFunction>();
   const allow = createRateLimiter(limits.rateLimitPerMinute);
   const listings = createSnapshots<Listing>();
