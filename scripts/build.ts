@@ -21,6 +21,7 @@ await build({
   legalComments: 'linked',
   sourcemap: 'linked',
   define: { 'import.meta.url': '__bundleUrl' },
+  inject: ['src/bundle-globals.ts'],
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });

@@ -1,6 +1,7 @@
 // The one place that decides how we trust a Proxmox host. The server and `spec:pull` both use it,
 // so a CA file, a pinned fingerprint and the insecure switch behave the same everywhere.
 import { readFileSync } from 'node:fs';
+import { PlainHeaders } from './plain-headers.js';
 import type { TLSSocket } from 'node:tls';
 import type { Agent, buildConnector as BuildConnector } from 'undici';
 // Only the parts of undici the server uses: the package index would also load fetch, WebSocket,
@@ -105,31 +106,48 @@ export function createAgent(settings: TlsSettings, limits: AgentLimits = {}): Ag
 /**
  * What openapi-fetch builds for each call when given this class instead of the WHATWG Request: only
  * what the request guard and `createFetch` read. A WHATWG Request costs tens of microseconds a call
- * (signal following, body and URL machinery) for nothing here. Headers stay a real `Headers`.
+ * (signal following, body and URL machinery) for nothing here, and loads Node's built-in fetch.
  */
 export class PlainRequest {
   readonly url: string;
   readonly method: string;
-  readonly headers: Headers;
+  readonly headers: PlainHeaders;
   readonly signal: AbortSignal | undefined;
 
   constructor(input: string | URL, init: RequestInit = {}) {
     this.url = String(input);
     this.method = (init.method ?? 'GET').toUpperCase();
-    this.headers = new Headers(init.headers);
+    this.headers = new PlainHeaders(init.headers as Iterable<[string, string]> | Record<string, string> | undefined);
     this.signal = init.signal ?? undefined;
   }
 }
 
+/** What openapi-fetch and the client read of an answer whose body was read as text. */
+interface TextResponse {
+  status: number;
+  statusText: string;
+  ok: boolean;
+  headers: PlainHeaders;
+  text(): Promise<string>;
+}
+
 /**
  * A `fetch` bound to one agent, for openapi-fetch and for `spec:pull`. It sends with undici's
- * `request` (no WHATWG stream machinery per call) and answers with a plain `Response`. By default the
- * body is read once as text and `text()` hands that string back, so a large answer is not encoded
- * into a stream and decoded again; `bytes: true` keeps the body as the exact bytes received.
+ * `request` (no WHATWG stream machinery per call). By default the body is read once as text and the
+ * answer is a small object with what openapi-fetch reads (status, ok, headers, `text()` handing that
+ * string back), so a large answer is not encoded into a stream and decoded again, and Node's
+ * built-in fetch is never loaded; `bytes: true` (spec:pull) answers a real `Response` holding the
+ * exact bytes received.
  */
 export function createFetch(agent: Agent, { bytes = false }: { bytes?: boolean } = {}): typeof globalThis.fetch {
   return (async (input: Request | PlainRequest | URL | string, init?: RequestInit) => {
-    const req = input instanceof Request || input instanceof PlainRequest ? input : new PlainRequest(input, init);
+    // Not `instanceof Request`: naming the global would load Node's built-in fetch.
+    const req =
+      input instanceof PlainRequest
+        ? input
+        : typeof input === 'string' || input instanceof URL
+          ? new PlainRequest(input, init)
+          : new PlainRequest(input.url, { method: input.method, headers: input.headers, signal: input.signal });
     const url = new URL(req.url);
     const res = await request.call(agent, {
       origin: url.origin,
@@ -144,11 +162,16 @@ export function createFetch(agent: Agent, { bytes = false }: { bytes?: boolean }
       else if (Array.isArray(v)) for (const one of v) headers.push([k, one]);
     }
     const noBody = res.statusCode === 204 || res.statusCode === 304;
-    const head = { status: res.statusCode, statusText: res.statusText, headers };
-    if (bytes) return new Response(noBody ? null : Buffer.from(await res.body.arrayBuffer()), head);
-    const text = await res.body.text();
-    const response = new Response(null, head);
-    Object.defineProperty(response, 'text', { value: () => Promise.resolve(noBody ? '' : text) });
-    return response;
+    if (bytes) return new Response(noBody ? null : Buffer.from(await res.body.arrayBuffer()), { status: res.statusCode, statusText: res.statusText, headers });
+    const body = await res.body.text();
+    const text = noBody ? '' : body;
+    const response: TextResponse = {
+      status: res.statusCode,
+      statusText: res.statusText,
+      ok: res.statusCode >= 200 && res.statusCode <= 299,
+      headers: new PlainHeaders(headers),
+      text: () => Promise.resolve(text),
+    };
+    return response as unknown as Response;
   });
 }
