@@ -4,10 +4,21 @@
 // compiled, and the server's own answers to initialize and tools/list for every protocol version it
 // accepts (startup.json), which the launcher sends while the server loads.
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { Startup } from '../src/launcher.js';
+
+// Proxmox's API speaks HTTP/1.1 and the agent never asks for HTTP/2, but undici loads node:http2 when
+// it loads (inside a try, falling back to an empty stand-in when it is missing): leaving it out of the
+// server saves Node's HTTP/2 module, about 1.6 MB and 4 ms at start-up. A test checks it stays unloaded.
+const withoutHttp2: Plugin = {
+  name: 'without-http2',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?http2$/ }, () => ({ path: 'http2', namespace: 'without-http2' }));
+    b.onLoad({ filter: /.*/, namespace: 'without-http2' }, () => ({ contents: "throw new Error('proxmox-mcp does not speak HTTP/2');", loader: 'js' }));
+  },
+};
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -22,6 +33,7 @@ await build({
   sourcemap: 'linked',
   define: { 'import.meta.url': '__bundleUrl' },
   inject: ['src/bundle-globals.ts'],
+  plugins: [withoutHttp2],
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });

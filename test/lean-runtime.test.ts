@@ -1,12 +1,12 @@
 // The server sends with the undici it bundles and never loads Node's built-in fetch (a second copy
-// of undici: about 8.5 MB and 20 ms), on success and failure paths alike.
+// of undici: about 8.5 MB and 20 ms) nor its HTTP/2 module, on success and failure paths alike.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCluster, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, fakeEnv } from './support/mcp.js';
 
-const PRELOAD = fileURLToPath(new URL('./fixtures/preload/report-builtin-fetch.cjs', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('./fixtures/preload/report-builtins.cjs', import.meta.url));
 const line = (msg: object): string => `${JSON.stringify({ jsonrpc: '2.0', ...msg })}\n`;
 
 let fake: FakeProxmox;
@@ -42,7 +42,7 @@ describe('a lean runtime', () => {
   it.each([
     ['after a fast start', {}],
     ['without the fast start', { PROXMOX_MCP_NO_FAST_START: '1' }],
-  ])('never loads Node built-in fetch, %s', async (_name, extra) => {
+  ])('never loads Node built-in fetch nor HTTP/2, %s', async (_name, extra) => {
     const r = await run(extra);
     expect(r.code).toBe(0);
     const answers = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; result?: { isError?: boolean } });
@@ -50,6 +50,6 @@ describe('a lean runtime', () => {
     expect(answers.find((a) => a.id === 3)?.result?.isError).not.toBe(true);
     expect(answers.find((a) => a.id === 4)?.result?.isError).toBe(true);
     expect(answers.find((a) => a.id === 5)?.result?.isError).toBe(true);
-    expect(r.stderr).toMatch(/builtin-fetch-loaded=false/);
+    expect(r.stderr).toMatch(/builtin-fetch-loaded=false http2-loaded=false/);
   });
 });
