@@ -85,7 +85,8 @@ export function createCollector(parts: CollectorParts): (chars: number) => void 
   };
 }
 
-function exposedGc(): (() => void) | null {
+/** V8's full collection: the one `node --expose-gc` gives, else one made visible to a fresh context. */
+export function exposedGc(): (() => void) | null {
   const exposed = (globalThis as { gc?: () => void }).gc;
   if (typeof exposed === 'function') return exposed;
   try {
