@@ -4,7 +4,6 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadManifest } from './load-manifest.js';
 import { SERVER_VERSION } from './mcp-server.js';
-import { tuneV8 } from './memory.js';
 import { createProxmoxServer } from './server.js';
 import type { Handoff } from './launcher.js';
 import { ServerTransport } from './stdio-transport.js';
@@ -94,7 +93,6 @@ async function serve(handoff?: Handoff): Promise<void> {
  * requests (src/launcher.ts).
  */
 export async function main(handoff?: Handoff): Promise<void> {
-  tuneV8();
   const arg = process.argv[2];
   if (arg === '--version' || arg === '-v') {
     process.stderr.write(`${SERVER_VERSION}\n`);
