@@ -7,7 +7,7 @@ import type { Logger } from './logger.js';
 import type { CompiledTool, ErrorRule } from './manifest.js';
 import type { Upstream, UpstreamFailure } from './proxmox-client.js';
 import { redactText, sanitizeText } from './sanitize.js';
-import { keepListing, listRows, pageOf, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
+import { keepListing, listRows, pageOf, pageWindow, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
 import { createSnapshots, questionKey } from './snapshots.js';
 
 export interface ToolResult {
@@ -152,13 +152,13 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
 
     // A later page of a question asked a moment ago: cut from the listing its first page was cut from.
     const budget = tool.output.budget ?? limits.maxResultBytes;
-    const pages = tool.output.shape === 'list' && tool.output.paged;
-    const question = pages ? questionKey(tool.name, args) : undefined;
-    if (question !== undefined && ((args.offset as number | undefined) ?? 0) > 0) {
+    const question = tool.output.shape === 'list' && tool.output.paged ? questionKey(tool.name, args) : undefined;
+    const { offset, limit } = pageWindow(tool.output, args, 0);
+    if (question !== undefined && offset > 0) {
       const kept = listings.get(question);
       if (kept !== undefined) {
         const answer = pageOf(kept, tool.output, args, budget);
-        logger.debug(`${tool.name}: page at ${String(args.offset)} from the listing kept for its first page`);
+        logger.debug(`${tool.name}: page at ${offset} from the listing kept for its first page`);
         return { structuredContent: answer.structured, text: answer.text, isError: false };
       }
     }
@@ -203,8 +203,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
       }
       const listing = listRows(res.data, tool.output, tool.params, args, res.total);
       // Kept when rows remain after this page.
-      const end = ((args.offset as number | undefined) ?? 0) + ((args.limit as number | undefined) ?? tool.output.page);
-      const kept = question !== undefined && listing.total > end ? keepListing(listing) : listing;
+      const kept = question !== undefined && listing.total > offset + limit ? keepListing(listing) : listing;
       if (question !== undefined && kept !== listing) listings.set(question, kept, kept.rows.length);
       answer = pageOf(kept, tool.output, args, budget);
     } else {

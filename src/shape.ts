@@ -320,12 +320,15 @@ export function keepListing(listing: Listing): Listing {
   return { ...listing, kept: true };
 }
 
+/** Where the page asked for starts and how many rows it holds at most (all of them when not paged). */
+export function pageWindow(spec: OutputSpec, args: Record<string, unknown>, rows: number): { offset: number; limit: number } {
+  return { offset: (args.offset as number | undefined) ?? 0, limit: spec.paged ? ((args.limit as number | undefined) ?? spec.page) : rows };
+}
+
 /** One page of a listing, within `budget` bytes. The page's rows are shaped in place unless the listing is kept. */
 export function pageOf(listing: Listing, spec: OutputSpec, args: Record<string, unknown>, budget: number): Shaped {
-  const { total, late } = listing;
-  const offset = (args.offset as number | undefined) ?? 0;
-  const { rows } = listing;
-  const limit = spec.paged ? ((args.limit as number | undefined) ?? spec.page) : rows.length;
+  const { rows, total, late } = listing;
+  const { offset, limit } = pageWindow(spec, args, rows.length);
   const page = spec.paged ? rows.slice(offset, offset + limit) : rows;
   const fields = selectedFields(spec, args);
   const steps = typeSteps(spec);
