@@ -28,6 +28,18 @@ export class PlainHeaders implements Iterable<[string, string]> {
     }
   }
 
+  /**
+   * The headers of an answer, as undici hands them over (already parsed by its HTTP parser): stored
+   * as they are, so that nothing a host sends makes reading its answer throw.
+   */
+  static received(headers: Record<string, string | string[] | undefined>): PlainHeaders {
+    const out = new PlainHeaders();
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== undefined) out.map.set(name.toLowerCase(), typeof value === 'string' ? value : value.join(', '));
+    }
+    return out;
+  }
+
   private static key(name: string): string {
     if (!NAME.test(name)) throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
     return name.toLowerCase();

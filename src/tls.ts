@@ -1,7 +1,6 @@
 // The one place that decides how we trust a Proxmox host. The server and `spec:pull` both use it,
 // so a CA file, a pinned fingerprint and the insecure switch behave the same everywhere.
 import { readFileSync } from 'node:fs';
-import { PlainHeaders } from './plain-headers.js';
 import type { TLSSocket } from 'node:tls';
 import type { Agent, buildConnector as BuildConnector } from 'undici';
 // Only the parts of undici the server uses: the package index would also load fetch, WebSocket,
@@ -9,6 +8,7 @@ import type { Agent, buildConnector as BuildConnector } from 'undici';
 import AgentClass from 'undici/lib/dispatcher/agent.js';
 import buildConnector from 'undici/lib/core/connect.js';
 import request from 'undici/lib/api/api-request.js';
+import { PlainHeaders } from './plain-headers.js';
 
 export interface TlsSettings {
   /** Verify the certificate chain and host name (default true). */
@@ -156,20 +156,22 @@ export function createFetch(agent: Agent, { bytes = false }: { bytes?: boolean }
       headers: Object.fromEntries(req.headers),
       signal: req.signal,
     });
-    const headers: [string, string][] = [];
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (typeof v === 'string') headers.push([k, v]);
-      else if (Array.isArray(v)) for (const one of v) headers.push([k, one]);
-    }
     const noBody = res.statusCode === 204 || res.statusCode === 304;
-    if (bytes) return new Response(noBody ? null : Buffer.from(await res.body.arrayBuffer()), { status: res.statusCode, statusText: res.statusText, headers });
+    if (bytes) {
+      const headers: [string, string][] = [];
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (typeof v === 'string') headers.push([k, v]);
+        else if (Array.isArray(v)) for (const one of v) headers.push([k, one]);
+      }
+      return new Response(noBody ? null : Buffer.from(await res.body.arrayBuffer()), { status: res.statusCode, statusText: res.statusText, headers });
+    }
     const body = await res.body.text();
     const text = noBody ? '' : body;
     const response: TextResponse = {
       status: res.statusCode,
       statusText: res.statusText,
       ok: res.statusCode >= 200 && res.statusCode <= 299,
-      headers: new PlainHeaders(headers),
+      headers: PlainHeaders.received(res.headers),
       text: () => Promise.resolve(text),
     };
     return response as unknown as Response;

@@ -56,4 +56,11 @@ describe('PlainHeaders', () => {
     h.set('x-ok', '  v  ');
     expect(h.get('x-ok')).toBe('v');
   });
+
+  it('keeps the headers of an answer as received: nothing a host sends makes reading it throw', () => {
+    const h = PlainHeaders.received({ 'Content-Length': '12', 'set-cookie': ['a=1', 'b=2'], 'x-odd name': 'v\u0000', gone: undefined });
+    expect(h.get('content-length')).toBe('12');
+    expect(h.get('set-cookie')).toBe('a=1, b=2');
+    expect([...h.keys()]).toEqual(['content-length', 'set-cookie', 'x-odd name']);
+  });
 });
