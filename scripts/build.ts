@@ -1,5 +1,5 @@
 // Bundles the server into dist/: one CommonJS bundle (server.cjs) with the compiled manifest inlined,
-// a small launcher (cli.js, src/launcher.ts), a V8 code cache made by starting the built server once
+// a small launcher (cli.js, src/cli/launcher.ts), a V8 code cache made by starting the built server once
 // and letting it answer initialize and tools/list, so the functions start-up needs are already
 // compiled, and the server's own answers to initialize and tools/list for every protocol version it
 // accepts (startup.json), which the launcher sends while the server loads.
@@ -7,7 +7,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { build, type Plugin } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
-import type { Startup } from '../src/launcher.js';
+import type { Startup } from '../src/cli/launcher.js';
 
 // Proxmox's API speaks HTTP/1.1 and the agent never asks for HTTP/2, but undici loads node:http2 when
 // it loads (inside a try, falling back to an empty stand-in when it is missing): leaving it out of the
@@ -22,7 +22,7 @@ const withoutHttp2: Plugin = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/server.cjs',
   bundle: true,
   format: 'cjs',
@@ -41,7 +41,7 @@ await build({
 // The launcher is CommonJS too (dist/package.json says so): an ES module entry point would load
 // Node's ES module loader first, about 2 MB and a few milliseconds before the first answer.
 await build({
-  entryPoints: ['src/launcher.ts'],
+  entryPoints: ['src/cli/launcher.ts'],
   outfile: 'dist/cli.js',
   bundle: true,
   format: 'cjs',

@@ -2,7 +2,7 @@
 // manifest the server loads at start-up, and the README tool table. CI runs it and fails on a diff.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeBindings } from './bindings.js';
-import { compileManifest, ManifestError, type CompiledManifest } from '../src/manifest.js';
+import { compileManifest, ManifestError, type CompiledManifest } from '../src/manifest/compile.js';
 
 const SPEC = 'spec/proxmox-ve.openapi.json';
 const TABLE_START = '<!-- tools:start (generated from tools.yaml by npm run generate) -->';

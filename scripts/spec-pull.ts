@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createAgent, createFetch, type TlsSettings } from '../src/tls.js';
+import { createAgent, createFetch, type TlsSettings } from '../src/proxmox/http.js';
 import { renderBindings } from './bindings.js';
 import { CONVERTER_VERSION, convertApidoc, serializeSpec } from './convert-apidoc.js';
 import { buildUpgradeReport, formatUpgradeReport } from './upgrade-report.js';
@@ -123,7 +123,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
 
 type CompileManifest = (yamlText: string, spec: unknown) => unknown;
 
-/** The manifest compiler lives in src/manifest.ts once it exists; until then this step is skipped. */
+/** The manifest compiler lives in src/manifest/compile.ts once it exists; until then this step is skipped. */
 async function loadManifestCompiler(): Promise<CompileManifest | undefined> {
   const modulePath = join(REPO_ROOT, 'src', 'manifest.ts');
   if (!existsSync(modulePath)) return undefined;
@@ -171,7 +171,7 @@ export async function specPull(options: PullOptions, io: PullIo): Promise<number
 
   const compile = await loadManifestCompiler();
   if (compile === undefined) {
-    io.out('note: src/manifest.ts (compileManifest) is not there yet; tools.yaml was not re-validated.\n');
+    io.out('note: src/manifest/compile.ts (compileManifest) is not there yet; tools.yaml was not re-validated.\n');
   } else {
     try {
       compile(toolsText, JSON.parse(specText));

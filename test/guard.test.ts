@@ -1,7 +1,7 @@
 // The request guard is the last check before a request leaves: GET only, an allowed template, the
 // configured host and base path, and path values that cannot climb out of their segment.
 import { describe, expect, it } from 'vitest';
-import { checkRequest, GuardError } from '../src/proxmox-client.js';
+import { checkRequest, GuardError } from '../src/proxmox/client.js';
 
 const BASE = new URL('https://pve.example:8006/api2/json');
 const ALLOWED = new Set(['/nodes', '/nodes/{node}/status', '/nodes/{node}/qemu/{vmid}/config', '/cluster/resources']);

@@ -2,7 +2,7 @@
 // and errors that name the tool, the field and the line.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileManifest, ManifestError } from '../src/manifest.js';
+import { compileManifest, ManifestError } from '../src/manifest/compile.js';
 
 const spec: unknown = JSON.parse(readFileSync(new URL('../spec/proxmox-ve.openapi.json', import.meta.url), 'utf8'));
 

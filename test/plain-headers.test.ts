@@ -1,6 +1,6 @@
 // The header list used in place of Node's Headers: the behaviour openapi-fetch and the guard rely on.
 import { describe, expect, it } from 'vitest';
-import { PlainHeaders } from '../src/plain-headers.js';
+import { PlainHeaders } from '../src/proxmox/plain-headers.js';
 
 describe('PlainHeaders', () => {
   it('matches names without regard to case, and keeps them lower-case', () => {

@@ -1,8 +1,8 @@
 // Output shaping and the sanitiser, on small inputs written for the tests.
 import { describe, expect, it } from 'vitest';
-import type { CompiledParam, OutputSpec } from '../src/manifest.js';
+import type { CompiledParam, OutputSpec } from '../src/manifest/compile.js';
 import { cleanValue, sanitizeText } from '../src/sanitize.js';
-import { formatBytes, formatDuration, keepListing, listRows, pageOf, shapeList, shapeRecord } from '../src/shape.js';
+import { formatBytes, formatDuration, keepListing, listRows, pageOf, shapeList, shapeRecord } from '../src/tools/shape.js';
 
 function spec(over: Partial<OutputSpec>): OutputSpec {
   return { shape: 'list', types: {}, derive: {}, page: 50, paged: true, errors: [], ...over };

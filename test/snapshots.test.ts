@@ -1,6 +1,6 @@
 // The listings kept for later pages: how long, how many, and which question a page belongs to.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createSnapshots, questionKey } from '../src/snapshots.js';
+import { createSnapshots, questionKey } from '../src/tools/listing-cache.js';
 
 describe('kept listings', () => {
   afterEach(() => {

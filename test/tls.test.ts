@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { call, connect, fakeEnv, type Connected } from './support/mcp.js';
-import { normaliseFingerprint } from '../src/tls.js';
+import { normaliseFingerprint } from '../src/proxmox/http.js';
 
 const OTHER_FINGERPRINT = Array.from({ length: 32 }, () => 'AB').join(':');
 

@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { makeToken, PVE_AUDITOR, startFakeProxmox, auditorToken, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, call, connect, fakeEnv } from './support/mcp.js';
-import { checkTokenPrivileges, describeExcess } from '../src/token-check.js';
-import type { Upstream, UpstreamResult } from '../src/proxmox-client.js';
+import { checkTokenPrivileges, describeExcess } from '../src/proxmox/token-check.js';
+import type { Upstream, UpstreamResult } from '../src/proxmox/client.js';
 
 const POWER = (): ReturnType<typeof makeToken> =>
   makeToken('root@pam!mcp', { '/': { ...PVE_AUDITOR }, '/vms/100': { 'VM.PowerMgmt': 1, 'VM.Console': 1 } });

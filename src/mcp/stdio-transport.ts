@@ -1,7 +1,7 @@
 // The SDK's stdio transport with two changes. At the end of input the SDK closes at once and drops
 // the answers still being made; here they are sent first (within a time limit), so a host or a
 // script that writes its requests and closes stdin still reads every answer. And after a fast start
-// (src/launcher.ts) the requests the launcher answered are not answered twice.
+// (src/cli/launcher.ts) the requests the launcher answered are not answered twice.
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 

@@ -1,7 +1,7 @@
 // Configuration comes from PROXMOX_* variables, then from a JSON file written for the Python
 // ProxmoxMCP server (PROXMOX_MCP_CONFIG) for anything the variables leave unset. Never from tool arguments.
 import { readFileSync } from 'node:fs';
-import type { LogLevel } from './logger.js';
+import type { LogLevel } from '../logger.js';
 
 export interface Config {
   host: string;

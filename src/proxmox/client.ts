@@ -1,9 +1,9 @@
 // The only way to Proxmox: the generated openapi-fetch client, GET only, guarded so that no request
 // can leave the path template a tool was allowed. undici (the costly import) loads on first use.
 import createClient, { type Middleware } from 'openapi-fetch';
-import type { paths } from './generated/proxmox-api.js';
-import { noteAnswerSize } from './memory.js';
-import type { AgentLimits, TlsSettings } from './tls.js';
+import type { paths } from '../generated/proxmox-api.js';
+import { noteAnswerSize } from '../memory.js';
+import type { AgentLimits, TlsSettings } from './http.js';
 
 export interface UpstreamOk {
   ok: true;
@@ -239,7 +239,7 @@ export function createUpstream(options: ClientOptions): Upstream {
     transportPromise ??=
       options.fetch !== undefined
         ? Promise.resolve({ client: makeClient(options.fetch, globalThis.Request), close: () => Promise.resolve() })
-        : import('./tls.js').then((tls) => {
+        : import('./http.js').then((tls) => {
             const agent = tls.createAgent(options.tls, options.limits);
             return { client: makeClient(tls.createFetch(agent), tls.PlainRequest as unknown as typeof globalThis.Request), close: () => agent.destroy() };
           });

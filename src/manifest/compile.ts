@@ -3,8 +3,8 @@
 // when a custom manifest is given; the result is plain JSON so it can be prebuilt.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { deniedReason } from './deny-list.js';
-import { manifestSchema } from './manifest-schema.js';
+import { deniedReason } from '../proxmox/deny-list.js';
+import { manifestSchema } from './schema.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type TypeName = 'bool' | 'int' | 'number' | 'tags' | 'bytes' | 'rate' | 'percent' | 'duration' | 'epoch' | 'text';

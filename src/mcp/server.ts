@@ -2,9 +2,9 @@
 // compiled manifest in one loop, in manifest order, with our JSON Schema passed through unchanged.
 import { McpServer, fromJsonSchema, type jsonSchemaValidator, type JsonSchemaType, type StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { CompiledManifest, CompiledTool } from './manifest.js';
-import type { Logger } from './logger.js';
-import type { Runtime } from './runtime.js';
+import type { CompiledManifest, CompiledTool } from '../manifest/compile.js';
+import type { Logger } from '../logger.js';
+import type { Runtime } from '../tools/runtime.js';
 
 export const SERVER_NAME = 'proxmox-mcp';
 export const SERVER_VERSION = '0.1.0';

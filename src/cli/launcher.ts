@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { loadConfig, type Config } from './config.js';
-import { tuneV8 } from './memory.js';
+import { tuneV8 } from '../memory.js';
 
 export interface Startup {
   /** Legacy protocol versions the server accepts, and the one it answers with otherwise. */

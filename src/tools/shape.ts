@@ -1,7 +1,7 @@
 // Output shaping declared in tools.yaml: normalise Proxmox's loosely typed values, filter, sort,
 // page, pick fields, make sizes and durations readable, and keep every answer within its budget.
-import type { CompiledParam, OutputSpec, TypeName } from './manifest.js';
-import { REDACTED, cleanValue, isSecretKey, sanitizeText } from './sanitize.js';
+import type { CompiledParam, OutputSpec, TypeName } from '../manifest/compile.js';
+import { REDACTED, cleanValue, isSecretKey, sanitizeText } from '../sanitize.js';
 
 type Row = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-// Types for the three undici modules the server imports directly (see src/tls.ts): the package's
+// Types for the three undici modules the server imports directly (see src/proxmox/http.ts): the package's
 // own types describe them as exports of its index.
 declare module 'undici/lib/dispatcher/agent.js' {
   import type { Agent } from 'undici';

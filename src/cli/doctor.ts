@@ -1,11 +1,11 @@
 // `proxmox-mcp doctor`: checks the setup one step at a time and prints a verdict for each, on
 // stderr like everything else this program says. Exit code 0 only when nothing failed.
-import lock from '../spec/proxmox-ve.lock.json' with { type: 'json' };
+import lock from '../../spec/proxmox-ve.lock.json' with { type: 'json' };
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createUpstream, type UpstreamFailure } from './proxmox-client.js';
-import { baseUrl } from './server.js';
-import { checkTokenPrivileges, describeExcess, PERMISSIONS_PATH } from './token-check.js';
-import { redact } from './logger.js';
+import { createUpstream, type UpstreamFailure } from '../proxmox/client.js';
+import { baseUrl } from '../app.js';
+import { checkTokenPrivileges, describeExcess, PERMISSIONS_PATH } from '../proxmox/token-check.js';
+import { redact } from '../logger.js';
 
 type Verdict = 'PASS' | 'WARN' | 'FAIL';
 

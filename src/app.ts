@@ -1,13 +1,13 @@
 // The server factory: configuration and transport in, a ready MCP server out. Tests inject `fetch`
 // and a manifest; the entry point passes the real ones.
 import type { McpServer } from '@modelcontextprotocol/server';
-import type { Config } from './config.js';
+import type { Config } from './cli/config.js';
 import type { Logger } from './logger.js';
-import type { CompiledManifest } from './manifest.js';
-import { createMcpServer } from './mcp-server.js';
-import { createUpstream, type Upstream } from './proxmox-client.js';
-import { createRuntime } from './runtime.js';
-import { PERMISSIONS_PATH } from './token-check.js';
+import type { CompiledManifest } from './manifest/compile.js';
+import { createMcpServer } from './mcp/server.js';
+import { createUpstream, type Upstream } from './proxmox/client.js';
+import { createRuntime } from './tools/runtime.js';
+import { PERMISSIONS_PATH } from './proxmox/token-check.js';
 
 export interface ProxmoxServer {
   mcp: McpServer;

@@ -1,6 +1,6 @@
 // A token should only be able to look. This reads the token's own privileges and names every one
 // that could change something (power, modify, allocate, migrate, console...).
-import type { Upstream } from './proxmox-client.js';
+import type { Upstream } from './client.js';
 
 export const PERMISSIONS_PATH = '/access/permissions';
 

@@ -1,13 +1,13 @@
 // Entry point: `proxmox-mcp` serves MCP over stdio; `proxmox-mcp doctor` checks the setup.
 // stdout carries only the protocol; every human-readable line goes to stderr.
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger, type Logger } from './logger.js';
-import { loadManifest } from './load-manifest.js';
-import { SERVER_VERSION } from './mcp-server.js';
-import { createProxmoxServer } from './server.js';
+import { createLogger, type Logger } from '../logger.js';
+import { loadManifest } from '../manifest/load.js';
+import { SERVER_VERSION } from '../mcp/server.js';
+import { createProxmoxServer } from '../app.js';
 import type { Handoff } from './launcher.js';
-import { ServerTransport } from './stdio-transport.js';
-import { checkTokenPrivileges, describeExcess } from './token-check.js';
+import { ServerTransport } from '../mcp/stdio-transport.js';
+import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
 
 const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox VE (stdio)
 
@@ -90,7 +90,7 @@ async function serve(handoff?: Handoff): Promise<void> {
 
 /**
  * Runs the CLI. `handoff` comes from the launcher when it has already answered the host's first
- * requests (src/launcher.ts).
+ * requests (src/cli/launcher.ts).
  */
 export async function main(handoff?: Handoff): Promise<void> {
   const arg = process.argv[2];

@@ -1,14 +1,14 @@
 // The generic runtime: one function executes any manifest tool. Arguments arrive already checked
 // against the tool's schema; here they are checked again against the spec's rules, sent as one
 // guarded GET, and the answer is shaped; a later page of a list asked a moment ago is cut from the
-// listing kept for its first page (src/snapshots.ts). Every failure becomes a short message for the model.
+// listing kept for its first page (src/tools/listing-cache.ts). Every failure becomes a short message for the model.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { Logger } from './logger.js';
-import type { CompiledTool, ErrorRule } from './manifest.js';
-import type { Upstream, UpstreamFailure } from './proxmox-client.js';
-import { redactText, sanitizeText } from './sanitize.js';
+import type { Logger } from '../logger.js';
+import type { CompiledTool, ErrorRule } from '../manifest/compile.js';
+import type { Upstream, UpstreamFailure } from '../proxmox/client.js';
+import { redactText, sanitizeText } from '../sanitize.js';
 import { keepListing, listRows, pageOf, pageWindow, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
-import { createSnapshots, questionKey } from './snapshots.js';
+import { createSnapshots, questionKey } from './listing-cache.js';
 
 export interface ToolResult {
   structuredContent?: Record<string, unknown>;

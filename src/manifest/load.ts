@@ -1,0 +1,32 @@
+// The built-in manifest is compiled at build time (src/generated/manifest.json); a custom one
+// (PROXMOX_MCP_TOOLS) is compiled and checked against the pinned spec at start-up.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import prebuilt from '../generated/manifest.json' with { type: 'json' };
+import type { CompiledManifest } from './compile.js';
+
+/** The package's own folder: the source tree (src/manifest/) and the bundle (dist/) sit at different depths below it. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'spec'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('proxmox-mcp: cannot find the package folder (with spec/) above the server');
+    dir = up;
+  }
+  return dir;
+}
+
+export const SPEC_FILE = join(packageRoot(), 'spec', 'proxmox-ve.openapi.json');
+
+export async function loadManifest(toolsFile: string | undefined): Promise<CompiledManifest> {
+  if (toolsFile === undefined) return prebuilt as unknown as CompiledManifest;
+  const { compileManifest } = await import('./compile.js');
+  let text: string;
+  try {
+    text = readFileSync(toolsFile, 'utf8');
+  } catch {
+    throw new Error(`PROXMOX_MCP_TOOLS: cannot read ${toolsFile}`);
+  }
+  return compileManifest(text, JSON.parse(readFileSync(SPEC_FILE, 'utf8')));
+}
