@@ -5,7 +5,7 @@ import { cleanValue, sanitizeText } from '../src/sanitize.js';
 import { formatBytes, formatDuration, keepListing, listRows, pageOf, shapeList, shapeRecord } from '../src/tools/shape.js';
 
 function spec(over: Partial<OutputSpec>): OutputSpec {
-  return { shape: 'list', types: {}, derive: {}, page: 50, paged: true, errors: [], ...over };
+  return { shape: 'list', types: {}, derive: {}, kinds: {}, page: 50, paged: true, errors: [], ...over };
 }
 const filter = (arg: string, match: CompiledParam['match'] = 'equals', field = arg): CompiledParam => ({ arg, in: 'filter', upstream: arg, boolean: false, field, match });
 
