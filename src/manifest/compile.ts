@@ -165,12 +165,19 @@ function kindOf(type: TypeName): JsonKind | undefined {
   }
 }
 
+/**
+ * Typed fields the output schema names besides the identity fields: every field that is not a
+ * string. Sizes, durations, rates, times and free text are strings in one documented form each
+ * (docs/manifest.md); naming each would cost every turn of every conversation ~7 tokens a field.
+ */
+const NAMED = new Set<TypeName>(['bool', 'int', 'number', 'tags', 'list', 'percent', 'pct']);
+
 const SCHEMA_OF: Record<JsonKind, JsonSchema> = {
   string: { type: 'string' },
   number: { type: 'number' },
   integer: { type: 'integer' },
   boolean: { type: 'boolean' },
-  array: { type: 'array', items: { type: 'string' } },
+  array: { type: 'array' },
 };
 
 interface RawParam {
@@ -282,7 +289,8 @@ function listed(schema: JsonSchema): JsonSchema {
       if (UNLISTED.includes(k)) continue;
       // An enum says its type already.
       if (k === 'type' && s.enum !== undefined) continue;
-      if (k === 'maximum' && typeof v === 'number' && v >= 1e6) continue;
+      // A VM ID's bounds (100 to 999999999) are known to every model that has seen one.
+      if ((k === 'maximum' && typeof v === 'number' && v >= 1e6) || (k === 'minimum' && typeof s.maximum === 'number' && s.maximum >= 1e6)) continue;
       out[k] = k === 'items' && typeof v === 'object' && v !== null ? strip(v as JsonSchema) : v;
     }
     return out;
@@ -291,11 +299,12 @@ function listed(schema: JsonSchema): JsonSchema {
     Object.entries(schema.properties as Record<string, JsonSchema>).map(([k, v]) => {
       if (k === 'offset') return [k, { type: 'integer' }];
       // The page bounds are what a model gets wrong first: they are shown.
-      if (k === 'limit') return [k, { type: 'integer', minimum: v.minimum, maximum: v.maximum }];
+      if (k === 'limit') return [k, { type: 'integer', maximum: v.maximum }];
       return [k, strip(v)];
     }),
   );
-  const out: JsonSchema = { type: 'object', properties, additionalProperties: false };
+  // Unknown arguments are refused: said where there are arguments to confuse them with.
+  const out: JsonSchema = Object.keys(properties).length > 0 ? { type: 'object', properties, additionalProperties: false } : { type: 'object', properties };
   if (schema.required !== undefined) out.required = schema.required;
   return out;
 }
@@ -335,15 +344,25 @@ function conventions(output: RawOutput, returned: Record<string, JsonSchema>, pr
   const hidden = new Set(output.hidden ?? []);
   for (const field of output.order ?? []) {
     const type = declared[field] ?? types[field];
-    const kind = type !== undefined ? kindOf(type) : typesOf(returned[field] ?? {}).join() === 'string' ? 'string' : undefined;
+    // An identity field the spec gives no other type (or does not describe, as in guest-agent answers) is a name: a string.
+    const specTypes = typesOf(returned[field] ?? {});
+    const kind = type !== undefined ? kindOf(type) : specTypes.length === 0 || specTypes.join() === 'string' ? 'string' : undefined;
     if (kind !== undefined) kinds[shownName(field, type)] = kind;
   }
   for (const [field, type] of Object.entries(declared)) {
-    if (field.includes('.') || omitted.has(field) || hidden.has(field)) continue;
-    const kind = kindOf(type);
+    // Free text and ISO 8601 times are strings that say what they are: naming them would cost every
+    // turn tokens for nothing (identity fields are named all the same).
+    if (field.includes('.') || omitted.has(field) || hidden.has(field) || !NAMED.has(type)) continue;
+    // A typed list (a node's load averages) is a list of such values.
+    const kind = typesOf(returned[field] ?? {}).includes('array') ? 'array' : kindOf(type);
     if (kind !== undefined) kinds[shownName(field, type)] = kind;
   }
   for (const name of Object.keys(output.derive ?? {})) kinds[name] = 'number';
+  // A tool with a default selection names only the fields it shows by default.
+  if (output.fields !== undefined) {
+    const shown = new Set(output.fields.map((f) => shownName(f, types[f])));
+    for (const k of Object.keys(kinds)) if (!shown.has(k)) Reflect.deleteProperty(kinds, k);
+  }
   const sortBy: Record<string, string> = {};
   for (const s of output.sort ?? []) {
     const type = types[s];
@@ -526,15 +545,18 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
     const { types, kinds, sortBy } = conventions(output, shape === 'value' || output.unwrap !== undefined ? {} : returnedFields(op, shape), (field, message) => {
       problem(['output', ...field], message);
     });
-    const rowSchema: JsonSchema = { type: 'object', properties: Object.fromEntries(Object.entries(kinds).map(([k, kind]) => [k, SCHEMA_OF[kind]])) };
+    const rowProperties = Object.fromEntries(Object.entries(kinds).map(([k, kind]) => [k, SCHEMA_OF[kind]]));
     const pluckKind = output.pluck === undefined ? undefined : kindOf(types[output.pluck] ?? 'text');
+    // tools/list is read on every turn: the list form (total, offset, next_offset) is explained by
+    // every answer, so only the rows are described.
     const outputSchema: JsonSchema =
       shape === 'list'
-        ? // The list form (total, offset, next_offset) is explained by every answer; the row's fields are named.
-          { type: 'object', properties: { items: { type: 'array', items: pluckKind === undefined ? rowSchema : SCHEMA_OF[pluckKind] } }, required: ['items'] }
+        ? { type: 'object', properties: { items: { type: 'array', items: pluckKind !== undefined ? SCHEMA_OF[pluckKind] : { type: 'object', properties: rowProperties } } } }
         : shape === 'value'
           ? { type: 'object', properties: { value: {} }, required: ['value'] }
-          : rowSchema;
+          : Object.keys(rowProperties).length > 0
+            ? { type: 'object', properties: rowProperties }
+            : { type: 'object' };
 
     const compiledOutput: OutputSpec = {
       shape,
