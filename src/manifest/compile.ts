@@ -312,11 +312,12 @@ function listed(schema: JsonSchema): JsonSchema {
 type RawOutput = NonNullable<RawTool['output']>;
 
 /**
- * The answer conventions (docs/manifest.md), checked where the pinned spec tells: a field the spec
- * renders as bytes, a duration, a fraction or a time must be typed so, and `tags` must be a list;
- * percentages are named `*_pct`. Flags and numbers the spec declares are typed from it, so they
- * arrive as booleans and numbers without being listed. Returns the types, the JSON type of each
- * field the output schema names, and the field each `sort` value orders by.
+ * The answer conventions (docs/manifest.md), applied and checked where the pinned spec tells: a
+ * field the spec renders as bytes, a duration, a fraction or a time, and `tags`, get that type
+ * unless tools.yaml types them, and a tool that types them otherwise is refused; flags and numbers
+ * are typed from the spec, so they arrive as booleans and numbers; percentages are named `*_pct`.
+ * Returns the types, the JSON type of each field the output schema names, and the field each
+ * `sort` value orders by.
  */
 function conventions(output: RawOutput, returned: Record<string, JsonSchema>, problem: (field: string[], message: string) => void): { types: Record<string, TypeName>; kinds: Record<string, JsonKind>; sortBy: Record<string, string> } {
   const declared = output.types ?? {};
@@ -328,7 +329,8 @@ function conventions(output: RawOutput, returned: Record<string, JsonSchema>, pr
     const wanted = typeof renderer === 'string' ? RENDERED[renderer] : field === 'tags' ? (['tags'] as TypeName[]) : undefined;
     const have = declared[field];
     if (wanted !== undefined) {
-      if (have === undefined || !wanted.includes(have)) problem(['types', field], `Proxmox sends ${field} as ${renderer === undefined ? 'a separated string' : String(renderer)}: type it ${wanted.join(' or ')} (or omit it), so it reads like every other such field`);
+      if (have === undefined) types[field] = wanted[0] ?? 'text';
+      else if (!wanted.includes(have)) problem(['types', field], `Proxmox sends ${field} as ${renderer === undefined ? 'a separated string' : String(renderer)}: type it ${wanted.join(' or ')} (or omit it), so it reads like every other such field`);
       continue;
     }
     if (have !== undefined) continue;
