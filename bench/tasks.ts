@@ -9,7 +9,6 @@
 // both.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@modelcontextprotocol/client';
 import { makeBigCluster, makeCluster, startFakeProxmox, type ClusterModel } from '../test/fake-proxmox/index.js';
 import { ClusterIndex } from '../test/fake-proxmox/data.js';
 import { CLI, call, connect, fakeEnv, type CallOutcome } from '../test/support/mcp.js';
@@ -242,9 +241,9 @@ async function measure(name: string, model: ClusterModel): Promise<Figure[]> {
         return r;
       };
       const asker: Asker = {
-        ask: async (tool, args = {}) => record(await call(mcp.client as Client, tool, args)),
+        ask: async (tool, args = {}) => record(await call(mcp.client, tool, args)),
         tryAsk: async (tool, args = {}) => {
-          const r = await call(mcp.client as Client, tool, args).catch(() => undefined);
+          const r = await call(mcp.client, tool, args).catch(() => undefined);
           if (r === undefined || (r.isError && NOT_TAKEN.test(r.text))) return undefined;
           return record(r);
         },

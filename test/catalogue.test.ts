@@ -464,7 +464,7 @@ describe('the catalogue on a three-node cluster (pve3 offline)', () => {
   it('every structured answer of every tool holds to the output schema it publishes', async () => {
     const { tools } = await suite.mcp.client.listTools();
     const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
-    const validators = new Map(tools.map((t) => [t.name, ajv.compile(t.outputSchema ?? { type: 'object' })]));
+    const validators = new Map(tools.map((t) => [t.name, ajv.compile((t.outputSchema ?? { type: 'object' }) as Record<string, unknown>)]));
     expect(new Set(structured.map((a) => a.name)).size).toBeGreaterThanOrEqual(tools.length - 2);
     for (const answer of structured) {
       const validate = validators.get(answer.name);

@@ -325,12 +325,13 @@ function conventions(output: RawOutput, returned: Record<string, JsonSchema>, pr
   const omitted = new Set([...(output.omit ?? []), ...(output.hidden ?? [])]);
   for (const [field, schema] of Object.entries(returned)) {
     if (omitted.has(field)) continue;
-    const renderer = schema['x-pve-renderer'];
-    const wanted = typeof renderer === 'string' ? RENDERED[renderer] : field === 'tags' ? (['tags'] as TypeName[]) : undefined;
+    const rendered = schema['x-pve-renderer'];
+    const renderer = typeof rendered === 'string' ? rendered : undefined;
+    const wanted = renderer !== undefined ? RENDERED[renderer] : field === 'tags' ? (['tags'] as TypeName[]) : undefined;
     const have = declared[field];
     if (wanted !== undefined) {
       if (have === undefined) types[field] = wanted[0] ?? 'text';
-      else if (!wanted.includes(have)) problem(['types', field], `Proxmox sends ${field} as ${renderer === undefined ? 'a separated string' : String(renderer)}: type it ${wanted.join(' or ')} (or omit it), so it reads like every other such field`);
+      else if (!wanted.includes(have)) problem(['types', field], `Proxmox sends ${field} as ${renderer ?? 'a separated string'}: type it ${wanted.join(' or ')} (or omit it), so it reads like every other such field`);
       continue;
     }
     if (have !== undefined) continue;
@@ -559,6 +560,12 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
           : Object.keys(rowProperties).length > 0
             ? { type: 'object', properties: rowProperties }
             : { type: 'object' };
+
+    try {
+      STRICT_AJV().compile(outputSchema);
+    } catch (error) {
+      problem(['output'], `the output schema does not compile: ${(error as Error).message}`);
+    }
 
     const compiledOutput: OutputSpec = {
       shape,
