@@ -180,7 +180,7 @@ describe('end of input', () => {
       expect(r.code).toBe(0);
       expect(r.answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
       expect(r.ms).toBeLessThan(2500);
-      expect(r.stderr).toMatch(/serving 48 read-only tools/);
+      expect(r.stderr).toMatch(/serving \d+ read-only tools/);
       expect(r.stderr).not.toMatch(/token|WARNING/i);
     } finally {
       fake.clearFaults();
