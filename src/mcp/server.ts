@@ -65,7 +65,7 @@ export function createMcpServer({ manifest, runtime, logger, maxArgumentElements
     {
       capabilities: { tools: {} },
       instructions:
-        'Read-only access to a Proxmox VE cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
+        'Read-only access to a Proxmox cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
       maxToolInputElements: maxArgumentElements,
     },
   );
