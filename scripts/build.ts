@@ -2,20 +2,9 @@
 // the entry point (cli.js, src/cli/bin.ts) that runs it, and a V8 code cache made by starting the
 // built server once and letting it answer initialize, tools/list and a call, so the functions
 // start-up needs are already compiled (bench/README.md: what the cache saves).
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
-
-// Proxmox's API speaks HTTP/1.1 and the agent never asks for HTTP/2, but undici loads node:http2 when
-// it loads (inside a try, falling back to an empty stand-in when it is missing): leaving it out of the
-// server saves Node's HTTP/2 module, about 1.6 MB and 4 ms at start-up. A test checks it stays unloaded.
-const withoutHttp2: Plugin = {
-  name: 'without-http2',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?http2$/ }, () => ({ path: 'http2', namespace: 'without-http2' }));
-    b.onLoad({ filter: /.*/, namespace: 'without-http2' }, () => ({ contents: "throw new Error('proxmox-mcp does not speak HTTP/2');", loader: 'js' }));
-  },
-};
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -29,7 +18,6 @@ await build({
   legalComments: 'linked',
   sourcemap: 'linked',
   define: { 'import.meta.url': '__bundleUrl' },
-  plugins: [withoutHttp2],
   // 'use strict' first: esbuild's own directive comes after the banner, where it is not a directive.
   banner: { js: "'use strict';\nconst __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',

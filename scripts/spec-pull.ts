@@ -94,7 +94,7 @@ async function fetchSource(source: Source, env: NodeJS.ProcessEnv): Promise<Buff
   if (source.kind === 'file') return readFile(source.path);
   const agent = createAgent(tlsSettingsFromEnv(env), { maxResponseBytes: MAX_BYTES, requestTimeoutMs: 60_000 });
   try {
-    const response = await createFetch(agent, { bytes: true })(source.url, { headers: { accept: '*/*' } });
+    const response = await createFetch(agent)(source.url, { headers: { accept: '*/*', 'accept-encoding': 'identity' } });
     if (!response.ok) throw new Error(`GET ${source.url.href} answered ${response.status} ${response.statusText}`);
     return Buffer.from(await response.arrayBuffer());
   } finally {

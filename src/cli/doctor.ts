@@ -39,7 +39,7 @@ export async function runDoctor(env: Record<string, string | undefined> = proces
     allowedTemplates: new Set(['/version', PERMISSIONS_PATH]),
   });
   try {
-    const version = await upstream.get({ template: '/version', path: {}, query: {}, signal: AbortSignal.timeout(config.requestTimeoutMs) });
+    const version = await upstream.read('/version', AbortSignal.timeout(config.requestTimeoutMs));
     if (!version.ok) {
       const f: UpstreamFailure = version;
       const step = f.kind === 'tls' ? 'tls' : f.kind === 'http' && f.status === 401 ? 'authentication' : 'reachability';

@@ -2,7 +2,7 @@
 // that could change something (power, modify, allocate, migrate, console...).
 import type { Upstream } from './client.js';
 
-export const PERMISSIONS_PATH = '/access/permissions';
+export const PERMISSIONS_PATH = '/access/permissions' as const;
 
 /** Privileges that only let the holder read. */
 const READ_ONLY = /\.Audit$|^Sys\.Syslog$/;
@@ -15,7 +15,7 @@ export interface TokenCheck {
 }
 
 export async function checkTokenPrivileges(upstream: Upstream, timeoutMs: number): Promise<TokenCheck> {
-  const res = await upstream.get({ template: PERMISSIONS_PATH, path: {}, query: {}, signal: AbortSignal.timeout(timeoutMs) });
+  const res = await upstream.read(PERMISSIONS_PATH, AbortSignal.timeout(timeoutMs));
   if (!res.ok) return { ok: false, excess: [], error: `${res.status || res.kind} ${res.message}` };
   const excess: string[] = [];
   if (typeof res.data === 'object' && res.data !== null) {
