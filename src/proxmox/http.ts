@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, fetch as undiciFetch, Request as UndiciRequest, type Response as UndiciResponse } from 'undici';
+import { FINGERPRINT_FORM, parseFingerprint } from './fingerprint.js';
 
 export interface TlsSettings {
   /** Verify the certificate chain and host name (default true). */
@@ -24,16 +25,10 @@ export interface AgentLimits {
   maxResponseBytes?: number;
 }
 
-const FINGERPRINT_HEX = /^[0-9a-f]{64}$/;
-
 /** Accepts `AA:BB:...`, `aabb...` or `sha256/AA:BB...`; returns 64 lowercase hex digits. */
 export function normaliseFingerprint(input: string): string {
-  const hex = input.trim().replace(/^sha-?256[:/ ]?/i, '').replace(/[:\s]/g, '').toLowerCase();
-  if (!FINGERPRINT_HEX.test(hex)) {
-    throw new Error(
-      'PROXMOX_TLS_FINGERPRINT must be a SHA-256 fingerprint: 32 hex byte pairs such as "AB:CD:...", as shown under Node > System > Certificates',
-    );
-  }
+  const hex = parseFingerprint(input);
+  if (hex === undefined) throw new Error(`PROXMOX_TLS_FINGERPRINT must be ${FINGERPRINT_FORM}`);
   return hex;
 }
 
