@@ -3,7 +3,7 @@
 // when a custom manifest is given; the result is plain JSON so it can be prebuilt.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { deniedReason } from '../proxmox/deny-list.js';
+import { DEFAULT_API, deniedReason, type ApiDescription } from '../proxmox/api/index.js';
 import { manifestSchema } from './schema.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -225,7 +225,7 @@ function listed(schema: JsonSchema): JsonSchema {
   return out;
 }
 
-export function compileManifest(yamlText: string, specDoc: unknown): CompiledManifest {
+export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API): CompiledManifest {
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -261,11 +261,11 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
     if (seen.has(t.name)) problem(['name'], 'is used by an earlier tool');
     seen.add(t.name);
 
-    const denied = deniedReason(t.path);
+    const denied = deniedReason(t.path, api);
     if (denied !== undefined) problem(['path'], `${t.path} is refused: it ${denied}`);
     const op = spec.paths[t.path]?.get;
     if (op === undefined) {
-      problem(['path'], `${t.path} is not a GET operation in the pinned Proxmox API (spec/proxmox-ve.openapi.json)`);
+      problem(['path'], `${t.path} is not a GET operation in the pinned ${api.product} API (${api.specFile})`);
       return;
     }
     const specParams = new Map((op.parameters ?? []).map((p) => [`${p.in}:${p.name}`, p]));
