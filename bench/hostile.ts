@@ -35,7 +35,7 @@ interface Scenario {
 
 function manyKeyRecord(keys: number): string {
   const result: Record<string, string> = {};
-  for (let i = 0; i < keys; i++) result[`key${i}`] = `value-${i}-xxxx`;
+  for (let i = 0; i < keys; i++) result[`k${i}`] = `v${i}`;
   return JSON.stringify({ data: { result } });
 }
 

@@ -176,8 +176,14 @@ describe('answers cut to the budget, in work proportional to their size', () => 
     expect(out.truncated.hint).toMatch(/fields=/);
   });
 
+  it('leaves out a field with more values than the budget has bytes without serialising it', () => {
+    const data = { huge: Array.from({ length: 200_000 }, (_, i) => i), name: 'vm-1', small: { a: 1 } };
+    const { result } = serialisedWhile(100_000, () => shapeRecord(data, recordSpec, {}, 24_000));
+    expect(result.structured).toMatchObject({ name: 'vm-1', small: { a: 1 }, truncated: { omitted_fields: ['huge'] } });
+  });
+
   it('keeps a value answer cut for the budget within it, whatever characters it holds', () => {
-    for (const unit of ['"', '\\', 'é', '€', '😀', '\u0001', 'a']) {
+    for (const unit of ['"', '\\', 'é', '€', '😀', '\t', 'a']) {
       // Strings are capped one by one first: many of them make an answer too large.
       const value = Array.from({ length: 100 }, () => unit.repeat(150));
       const out = shapeRecord(value, spec({ shape: 'value' }), {}, 4_000);

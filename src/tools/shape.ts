@@ -390,7 +390,7 @@ const NOTE_NAMES_BYTES = 2000;
  * (`{` + `"key":value` joined by commas + `}`), so one pass over the fields sorted by size decides
  * what goes: nothing is serialised again per field removed.
  */
-function trimRecord(out: Row, budget: number): Row {
+function trimRecord(out: Row, budget: number, hopeless: readonly string[] = []): Row {
   const entries = Object.entries(out).map(([k, v]) => {
     const value = JSON.stringify(v) as string | undefined;
     return { k, size: value === undefined ? 0 : Buffer.byteLength(JSON.stringify(k)) + 1 + Buffer.byteLength(value) + 1 };
@@ -399,19 +399,25 @@ function trimRecord(out: Row, budget: number): Row {
   const gone = new Set<string>();
   const names: string[] = [];
   let namesBytes = 0;
+  let count = 0;
+  const omit = (k: string): void => {
+    count++;
+    const nameBytes = Buffer.byteLength(JSON.stringify(k)) + 1;
+    if (names.length < OMITTED_NAMES_MAX && namesBytes + nameBytes <= NOTE_NAMES_BYTES) {
+      names.push(k);
+      namesBytes += nameBytes;
+    }
+  };
+  for (const k of hopeless) omit(k);
   for (const e of [...entries].sort((a, b) => b.size - a.size)) {
     if (total + namesBytes <= budget - NOTE_BYTES) break;
     gone.add(e.k);
     total -= e.size;
-    const nameBytes = Buffer.byteLength(JSON.stringify(e.k)) + 1;
-    if (names.length < OMITTED_NAMES_MAX && namesBytes + nameBytes <= NOTE_NAMES_BYTES) {
-      names.push(e.k);
-      namesBytes += nameBytes;
-    }
+    omit(e.k);
   }
   const kept: Row = {};
   for (const e of entries) if (!gone.has(e.k)) kept[e.k] = out[e.k];
-  const more = gone.size - names.length;
+  const more = count - names.length;
   kept.truncated = {
     omitted_fields: names,
     ...(more > 0 ? { omitted_more: more } : {}),
@@ -472,7 +478,30 @@ export function shapeRecord(data: unknown, spec: OutputSpec, args: Record<string
   applyTypes(row, spec, normalise);
   derive(row, spec);
   applyTypes(row, spec, present);
-  const out = cleanValue(pick(row, selectedFields(spec, args), spec.omit)) as Row;
+  const picked = pick(row, selectedFields(spec, args), spec.omit);
+  // A field holding more values than the budget has bytes cannot be shown whatever cleaning does to
+  // it: it is left out before it is cleaned or serialised, so a huge field costs one bounded count.
+  const hopeless: string[] = [];
+  for (const [k, v] of Object.entries(picked)) {
+    if (typeof v === 'object' && v !== null && countValues(v, budget) > budget) {
+      hopeless.push(k);
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- picked is our own copy
+      delete picked[k];
+    }
+  }
+  const out = cleanValue(picked) as Row;
+  if (hopeless.length > 0) return shaped(trimRecord(out, budget, hopeless));
   const answer = shaped(out);
   return textBytes(answer.text, budget) > budget ? shaped(trimRecord(out, budget)) : answer;
+}
+
+/** The values in `v` (itself included), counted up to just past `limit`: work bounded by the limit. */
+function countValues(v: unknown, limit: number): number {
+  let n = 1;
+  if (typeof v !== 'object' || v === null) return n;
+  for (const x of Array.isArray(v) ? v : Object.values(v as Row)) {
+    n += countValues(x, limit - n);
+    if (n > limit) return n;
+  }
+  return n;
 }
