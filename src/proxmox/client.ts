@@ -166,7 +166,6 @@ const NETWORK_WORDS: Record<string, string> = {
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'the answer was cut short',
 };
 
-
 export function createUpstream(options: ClientOptions): Upstream {
   const base = new URL(options.baseUrl);
   const auth = authorization(options.api, options.tokenId, options.tokenSecret);
