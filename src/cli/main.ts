@@ -46,7 +46,7 @@ async function serve(handoff?: Handoff): Promise<void> {
   warnAboutTls(config, logger);
   let manifest;
   try {
-    manifest = await loadManifest(config.toolsFile);
+    manifest = await loadManifest(config.toolsFile, config.api);
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }
