@@ -19,7 +19,7 @@ const cases: [string, Record<string, string>, RegExp][] = [
   ['host with a scheme', { ...GOOD, PROXMOX_HOST: 'https://pve:8006' }, /PROXMOX_HOST must be a host name/],
   ['missing token id', { ...GOOD, PROXMOX_TOKEN_ID: '' }, /PROXMOX_TOKEN_ID is required/],
   ['malformed token id', { ...GOOD, PROXMOX_TOKEN_ID: 'root' }, /PROXMOX_TOKEN_ID must look like USER@REALM!TOKENNAME/],
-  ['missing secret', { ...GOOD, PROXMOX_TOKEN_SECRET: '' }, /PROXMOX_TOKEN_SECRET is required/],
+  ['missing secret', { ...GOOD, PROXMOX_TOKEN_SECRET: '' }, /PROXMOX_TOKEN_SECRET \(or PROXMOX_TOKEN_SECRET_FILE\) is required/],
   ['port out of range', { ...GOOD, PROXMOX_PORT: '70000' }, /PROXMOX_PORT must be a whole number from 1 to 65535/],
   ['port not a number', { ...GOOD, PROXMOX_PORT: '80a' }, /PROXMOX_PORT/],
   ['verify not a boolean', { ...GOOD, PROXMOX_VERIFY_SSL: 'maybe' }, /PROXMOX_VERIFY_SSL must be true or false/],
