@@ -20,8 +20,9 @@ export function baseUrl(config: Pick<Config, 'host' | 'port'>): string {
   return `https://${host}:${config.port}/api2/json`;
 }
 
-export function createProxmoxServer(config: Config, manifest: CompiledManifest, logger: Logger, fetch?: typeof globalThis.fetch): ProxmoxServer {
-  const upstream = createUpstream({
+/** The one upstream client for a manifest: stdio and HTTP alike. */
+export function createUpstreamFor(config: Config, manifest: CompiledManifest, fetch?: typeof globalThis.fetch): Upstream {
+  return createUpstream({
     baseUrl: baseUrl(config),
     tokenId: config.tokenId,
     tokenSecret: config.tokenSecret,
@@ -35,6 +36,10 @@ export function createProxmoxServer(config: Config, manifest: CompiledManifest, 
     allowedTemplates: new Set([...manifest.tools.map((t) => t.path), PERMISSIONS_PATH, '/version']),
     ...(fetch ? { fetch } : {}),
   });
+}
+
+export function createProxmoxServer(config: Config, manifest: CompiledManifest, logger: Logger, fetch?: typeof globalThis.fetch): ProxmoxServer {
+  const upstream = createUpstreamFor(config, manifest, fetch);
   const runtime = createRuntime(upstream, config, logger);
   const mcp = createMcpServer({ manifest, runtime, logger });
   return {

@@ -13,6 +13,7 @@ const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox
 
 Usage:
   proxmox-mcp            serve MCP over stdio (configure with PROXMOX_* variables; see README)
+  proxmox-mcp http       serve MCP over Streamable HTTP at /mcp (PROXMOX_MCP_HTTP_*; see README)
   proxmox-mcp doctor     check reachability, TLS, the token and its privileges, and the Proxmox release
   proxmox-mcp --version
 `;
@@ -88,6 +89,32 @@ async function serve(handoff?: Handoff): Promise<void> {
   if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), handoff === undefined ? 300 : 0);
 }
 
+async function serveHttp(): Promise<void> {
+  const config = readConfig();
+  const { loadHttpConfig, runHttp } = await import('../mcp/http.js');
+  let http;
+  try {
+    http = loadHttpConfig(config);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, 2);
+    throw error;
+  }
+  // MCP bearer tokens are secrets like the Proxmox token: never written, whole or in part.
+  const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret, ...http.tokens] });
+  warnAboutTls(config, logger);
+  let manifest;
+  try {
+    manifest = await loadManifest(config.toolsFile);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error), 2);
+  }
+  try {
+    await runHttp(config, http, manifest, logger);
+  } catch (error) {
+    fail(`cannot listen on ${http.host}:${http.port}: ${error instanceof Error ? error.message : String(error)}`, 1);
+  }
+}
+
 /**
  * Runs the CLI. `handoff` comes from the launcher when it has already answered the host's first
  * requests (src/cli/launcher.ts).
@@ -105,6 +132,10 @@ export async function main(handoff?: Handoff): Promise<void> {
   if (arg === 'doctor') {
     const { runDoctor } = await import('./doctor.js');
     process.exitCode = await runDoctor();
+    return;
+  }
+  if (arg === 'http') {
+    await serveHttp();
     return;
   }
   if (arg !== undefined) fail(`unknown argument "${arg}"\n${USAGE}`, 2);

@@ -32,6 +32,17 @@ export function createValidatorProvider(): jsonSchemaValidator {
   // against the meta-schema (at build time, or at start-up for a custom manifest); compiling that
   // meta-schema again would cost the first call ~100 ms, and only adding it ~3 ms at start-up.
   const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: false, validateFormats: false, validateSchema: false, meta: false });
+  // One compiled function per schema for the provider's life: over HTTP a server object is made per
+  // request from the same manifest, and must not compile its schemas again.
+  const compiledFor = new WeakMap<object, ValidateFunction>();
+  const compile = (schema: JsonSchemaType): ValidateFunction => {
+    let fn = compiledFor.get(schema);
+    if (fn === undefined) {
+      fn = ajv.compile(schema);
+      compiledFor.set(schema, fn);
+    }
+    return fn;
+  };
   return {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the SDK's interface is generic
     getValidator<T>(schema: JsonSchemaType) {
@@ -39,7 +50,7 @@ export function createValidatorProvider(): jsonSchemaValidator {
       // strict rules (a custom manifest is compiled at start-up), so start-up need not pay for it.
       let compiled: ValidateFunction | undefined;
       return (input: unknown) => {
-        const validate = (compiled ??= ajv.compile(schema));
+        const validate = (compiled ??= compile(schema));
         if (validate(input)) return { valid: true as const, data: input as T, errorMessage: undefined };
         const first = validate.errors?.[0];
         const detail = first ? describeArgumentError(first, schema) : 'arguments are invalid';
@@ -54,9 +65,11 @@ export interface ServerDeps {
   runtime: Runtime;
   logger: Logger;
   maxArgumentElements?: number;
+  /** Shared by every server object made from the same manifest (one per HTTP request). */
+  validators?: jsonSchemaValidator;
 }
 
-export function createMcpServer({ manifest, runtime, logger, maxArgumentElements = 256 }: ServerDeps): McpServer {
+export function createMcpServer({ manifest, runtime, logger, maxArgumentElements = 256, validators = createValidatorProvider() }: ServerDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
     {
@@ -66,7 +79,6 @@ export function createMcpServer({ manifest, runtime, logger, maxArgumentElements
       maxToolInputElements: maxArgumentElements,
     },
   );
-  const validators = createValidatorProvider();
   for (const tool of manifest.tools) register(server, tool, runtime, validators, logger);
   return server;
 }
