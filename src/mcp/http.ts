@@ -228,19 +228,29 @@ function toWebRequest(req: IncomingMessage, url: string, body: Buffer | undefine
   return new Request(url, { method: req.method ?? 'GET', headers, signal, ...(body === undefined || body.length === 0 ? {} : { body }) });
 }
 
-async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
+/**
+ * Copies a web Response to Node's. The status goes out with the first bytes of the body: an SSE
+ * answer is 200 from its start, and until its first event a deadline can still answer 504 instead.
+ */
+async function sendWebResponse(res: ServerResponse, response: Response, signal?: AbortSignal): Promise<void> {
+  const reader = response.body?.getReader();
+  let chunk = reader === undefined ? undefined : await reader.read();
+  if (signal?.aborted === true || res.headersSent || res.destroyed) {
+    void reader?.cancel();
+    return;
+  }
   const headers: Record<string, string> = {};
   response.headers.forEach((value, key) => {
     headers[key] = value;
   });
   res.writeHead(response.status, headers);
-  if (response.body === null) {
-    res.end();
-    return;
-  }
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (res.destroyed) return;
-    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+  while (chunk !== undefined && !chunk.done && reader !== undefined) {
+    if (!res.writable) {
+      void reader.cancel();
+      return;
+    }
+    if (!res.write(chunk.value)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    chunk = await reader.read();
   }
   res.end();
 }
@@ -356,9 +366,16 @@ export async function startHttpServer({ config, http, manifest, logger, upstream
         }
       }
       const request = toWebRequest(req, `http://${host.hostname}${req.url ?? '/mcp'}`, body, controller.signal);
-      const response = await handler.fetch(request, { ...(authInfo === undefined ? {} : { authInfo }), ...(parsedBody === undefined ? {} : { parsedBody }) });
+      let response: Response;
+      try {
+        response = await handler.fetch(request, { ...(authInfo === undefined ? {} : { authInfo }), ...(parsedBody === undefined ? {} : { parsedBody }) });
+      } catch (error) {
+        // Timed out or the client went away: already answered, or no one left to answer.
+        if (controller.signal.aborted) return;
+        throw error;
+      }
       if (controller.signal.aborted) return;
-      await sendWebResponse(res, response);
+      await sendWebResponse(res, response, controller.signal);
     } finally {
       clearTimeout(timer);
       inFlight--;
@@ -405,7 +422,8 @@ export async function startHttpServer({ config, http, manifest, logger, upstream
   };
 
   const server = http.tls === undefined ? createHttpServer(onRequest) : createHttpsServer({ cert: http.tls.cert, key: http.tls.key }, onRequest);
-  server.requestTimeout = http.requestTimeoutMs;
+  // Node's own deadline comes after ours, so that a late answer gets our JSON-RPC 504, not a reset.
+  server.requestTimeout = http.requestTimeoutMs + 2000;
   server.headersTimeout = Math.min(http.requestTimeoutMs, 30_000);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
