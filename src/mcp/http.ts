@@ -28,7 +28,7 @@ import type { CompiledManifest } from '../manifest/compile.js';
 import type { Upstream } from '../proxmox/client.js';
 import { createRuntime } from '../tools/runtime.js';
 import { createUpstreamFor } from '../app.js';
-import { createMcpServer, createValidatorProvider } from './server.js';
+import { createMcpServer, createValidatorProvider, prepareTools } from './server.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -285,8 +285,9 @@ export async function startHttpServer({ config, http, manifest, logger, upstream
     },
   };
   const runtime = createRuntime(tracked, config, logger);
-  const validators = createValidatorProvider();
-  const handler: McpHttpHandler = createMcpHandler(() => createMcpServer({ manifest, runtime, logger, validators }), {
+  // Schemas, compiled validators and handlers once; per request only McpServer and its registration loop.
+  const tools = prepareTools({ manifest, runtime, logger, validators: createValidatorProvider() });
+  const handler: McpHttpHandler = createMcpHandler(() => createMcpServer({ manifest, runtime, logger, tools }), {
     maxRequestBodySize: http.maxBodyBytes,
     onerror: (error) => {
       logger.debug(`mcp handler: ${error.message}`);

@@ -67,19 +67,42 @@ export interface ServerDeps {
   maxArgumentElements?: number;
   /** Shared by every server object made from the same manifest (one per HTTP request). */
   validators?: jsonSchemaValidator;
+  /** Tools prepared once (prepareTools) for servers made per request; otherwise prepared here. */
+  tools?: readonly PreparedTool[];
 }
 
-export function createMcpServer({ manifest, runtime, logger, maxArgumentElements = 256, validators = createValidatorProvider() }: ServerDeps): McpServer {
+type ToolHandler = (args: Record<string, unknown>, ctx: { mcpReq?: { signal?: AbortSignal } }) => Promise<CallToolResult>;
+type CallToolResult = { content: { type: 'text'; text: string }[]; isError: true } | { content: { type: 'text'; text: string }[]; structuredContent: Record<string, unknown> };
+
+/** A tool's registration, independent of any one server object: its schemas, validators and handler. */
+export interface PreparedTool {
+  name: string;
+  config: {
+    title: CompiledTool['title'];
+    description: string;
+    inputSchema: StandardSchemaWithJSON<Record<string, unknown>>;
+    outputSchema: StandardSchemaWithJSON<Record<string, unknown>>;
+    annotations: CompiledTool['annotations'];
+  };
+  handler: ToolHandler;
+}
+
+/** Everything a server object registers, built once: per request only the registration loop runs. */
+export function prepareTools({ manifest, runtime, logger, validators = createValidatorProvider() }: ServerDeps): PreparedTool[] {
+  return manifest.tools.map((tool) => prepare(tool, runtime, validators, logger));
+}
+
+export function createMcpServer(deps: ServerDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
     {
       capabilities: { tools: {} },
       instructions:
         'Read-only access to a Proxmox VE cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
-      maxToolInputElements: maxArgumentElements,
+      maxToolInputElements: deps.maxArgumentElements ?? 256,
     },
   );
-  for (const tool of manifest.tools) register(server, tool, runtime, validators, logger);
+  for (const tool of deps.tools ?? prepareTools(deps)) server.registerTool(tool.name, tool.config, tool.handler);
   return server;
 }
 
@@ -90,27 +113,27 @@ function argumentsSchema(tool: CompiledTool, validators: jsonSchemaValidator): S
   return { '~standard': { ...checked['~standard'], jsonSchema: { input: listed, output: listed } } };
 }
 
-function register(server: McpServer, tool: CompiledTool, runtime: Runtime, validators: jsonSchemaValidator, logger: Logger): void {
-  server.registerTool(
-    tool.name,
-    {
+function prepare(tool: CompiledTool, runtime: Runtime, validators: jsonSchemaValidator, logger: Logger): PreparedTool {
+  return {
+    name: tool.name,
+    config: {
       title: tool.title,
       description: tool.description,
       inputSchema: argumentsSchema(tool, validators),
-      outputSchema: fromJsonSchema<Record<string, unknown>>(tool.outputSchema as JsonSchemaType, validators),
+      outputSchema: fromJsonSchema<Record<string, unknown>>(tool.outputSchema, validators),
       annotations: tool.annotations,
     },
-    async (args: Record<string, unknown>, ctx: { mcpReq?: { signal?: AbortSignal } }) => {
+    handler: async (args, ctx) => {
       try {
         const result = await runtime.call(tool, args, ctx.mcpReq?.signal);
         return result.isError
-          ? { content: [{ type: 'text' as const, text: result.text }], isError: true }
+          ? { content: [{ type: 'text' as const, text: result.text }], isError: true as const }
           : { content: [{ type: 'text' as const, text: result.text }], structuredContent: result.structuredContent ?? {} };
       } catch (error) {
         // The SDK would copy a thrown message into the result verbatim: never let one through.
         logger.error(`${tool.name}: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        return { content: [{ type: 'text' as const, text: 'The server failed while answering this call. Try again; if it persists, report it with the server log.' }], isError: true };
+        return { content: [{ type: 'text' as const, text: 'The server failed while answering this call. Try again; if it persists, report it with the server log.' }], isError: true as const };
       }
     },
-  );
+  };
 }
