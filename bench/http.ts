@@ -5,6 +5,7 @@
 // from the shared manifest, validators and runtime). Figures, not assertions.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +89,12 @@ const body = (id: number): string => JSON.stringify({ jsonrpc: '2.0', id, method
 const agents = Array.from({ length: CLIENTS }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
 await Promise.all(agents.map((a, i) => post(a, url, body(i))));
 
+/** CPU time the server process has used, in ms (user + system, from /proc). */
+const cpuMs = (): number => {
+  const fields = readFileSync(`/proc/${String(child.pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+};
+const cpuBefore = cpuMs();
 const latencies: number[] = [];
 let errors = 0;
 let next = 0;
@@ -109,6 +116,7 @@ await Promise.all(
   }),
 );
 const wallMs = performance.now() - started;
+const serverCpuMs = cpuMs() - cpuBefore;
 const status = readFileSync(`/proc/${String(child.pid)}/status`, 'utf8');
 const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
 const connections = fake.connections;
@@ -122,6 +130,7 @@ say(`\nHTTP: ${CLIENTS} concurrent clients, ${CALLS} calls of get_node_status, f
 say('| figure | value |');
 say('|---|---|');
 say(`| throughput | ${round(CALLS / (wallMs / 1000), 0)} calls/s (${round(wallMs, 0)} ms in all) |`);
+say(`| server CPU per call | ${round(serverCpuMs / CALLS, 2)} ms (load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.availableParallelism()} cores) |`);
 say(`| p50 | ${round(percentile(latencies, 50), 1)} ms |`);
 say(`| p99 | ${round(percentile(latencies, 99), 1)} ms |`);
 say(`| errors | ${errors} |`);
