@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import prebuilt from '../generated/manifest.json' with { type: 'json' };
+import { DEFAULT_API, type ApiDescription } from '../proxmox/api/index.js';
 import type { CompiledManifest } from './compile.js';
 
 /** The package's own folder: the source tree (src/manifest/) and the bundle (dist/) sit at different depths below it. */
@@ -17,9 +18,12 @@ function packageRoot(): string {
   return dir;
 }
 
-export const SPEC_FILE = join(packageRoot(), 'spec', 'proxmox-ve.openapi.json');
+/** The pinned schema of an API, in the package folder. */
+export function specFile(api: ApiDescription): string {
+  return join(packageRoot(), api.specFile);
+}
 
-export async function loadManifest(toolsFile: string | undefined): Promise<CompiledManifest> {
+export async function loadManifest(toolsFile: string | undefined, api: ApiDescription = DEFAULT_API): Promise<CompiledManifest> {
   if (toolsFile === undefined) return prebuilt as unknown as CompiledManifest;
   const { compileManifest } = await import('./compile.js');
   let text: string;
@@ -28,5 +32,5 @@ export async function loadManifest(toolsFile: string | undefined): Promise<Compi
   } catch {
     throw new Error(`PROXMOX_MCP_TOOLS: cannot read ${toolsFile}`);
   }
-  return compileManifest(text, JSON.parse(readFileSync(SPEC_FILE, 'utf8')));
+  return compileManifest(text, JSON.parse(readFileSync(specFile(api), 'utf8')), api);
 }

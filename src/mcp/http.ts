@@ -303,7 +303,7 @@ export async function startHttpServer({ config, http, manifest, logger, upstream
   const ready = async (): Promise<boolean> => {
     if (Date.now() - lastAnswer < http.readyIntervalMs) return true;
     probe ??= tracked
-      .get({ template: '/version', path: {}, query: {}, signal: AbortSignal.timeout(Math.min(config.requestTimeoutMs, 5000)) })
+      .get({ template: config.api.versionPath, path: {}, query: {}, signal: AbortSignal.timeout(Math.min(config.requestTimeoutMs, 5000)) })
       .then((r) => r.ok)
       .finally(() => {
         probe = undefined;
