@@ -4,9 +4,9 @@
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
+import { makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, fakeEnv } from './support/mcp.js';
 import { callBody, JSON_HEADERS, message, raw, startHttp, type HttpServer } from './support/http.js';
 
@@ -192,6 +192,23 @@ describe('start and stop', () => {
     expect(r.stderr).not.toContain('short-secret');
   });
 
+  it('PROXMOX_REQUIRE_READONLY_TOKEN=true: a token that can do more than look stops the server before it listens', async () => {
+    const wide = await startFakeProxmox({ tokens: [makeToken('ops@pve!wide', { '/': { ...PVE_AUDITOR, 'VM.PowerMgmt': 1 } })] });
+    try {
+      // Not spawnSync: the fake answers from this process.
+      const child = spawn(process.execPath, [CLI, 'http'], { env: fakeEnv(wide, { PROXMOX_REQUIRE_READONLY_TOKEN: 'true', PROXMOX_MCP_HTTP_LISTEN: '127.0.0.1:0' }), stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const r = { status, stderr };
+      expect(r.status).toBe(3);
+      expect(r.stderr).toMatch(/refusing to start \(PROXMOX_REQUIRE_READONLY_TOKEN=true\): the token ops@pve!wide holds privileges beyond read-only auditing: \/: VM\.PowerMgmt/);
+      expect(r.stderr).not.toMatch(/serving/);
+    } finally {
+      await wide.close();
+    }
+  });
+
   it('on SIGTERM finishes the call in flight, refuses new ones, and exits 0', async () => {
     const own = await startHttp(fakeEnv(fake));
     try {
@@ -200,7 +217,13 @@ describe('start and stop', () => {
       await new Promise((r) => setTimeout(r, 400));
       own.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 200));
-      await expect(raw(own.url, { headers: JSON_HEADERS, body: callBody('get_nodes') })).rejects.toThrow(/ECONNREFUSED/);
+      // A new request is refused: no connection once the listener has closed, or, if it got in
+      // before the signal was handled, a 503 saying why.
+      const late = await raw(own.url, { headers: JSON_HEADERS, body: callBody('get_nodes') }).then(
+        (res) => `${String(res.status)} ${message(res.body).error?.message ?? ''}`,
+        (error: unknown) => (error as NodeJS.ErrnoException).code ?? 'error',
+      );
+      expect(late).toMatch(/^(ECONNREFUSED|503 Server is shutting down)/);
       const answer = await inFlight;
       expect(answer.status).toBe(200);
       const result = message(answer.body).result as Called;

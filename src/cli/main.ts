@@ -4,10 +4,10 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { loadManifest } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
-import { createProxmoxServer } from '../app.js';
+import { createProxmoxServer, createUpstreamFor } from '../app.js';
 import type { Handoff } from './launcher.js';
 import { ServerTransport } from '../mcp/stdio-transport.js';
-import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
+import { checkTokenPrivileges, judgeTokenCheck } from '../proxmox/token-check.js';
 
 const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox (stdio)
 
@@ -58,17 +58,10 @@ async function serve(handoff?: Handoff): Promise<void> {
     const check = await checkTokenPrivileges(server.upstream, config.requestTimeoutMs, config.api);
     // Input ended while the check was running: stopping cut its request, which says nothing of the token.
     if (closing) return;
-    if (check.error !== undefined) {
-      const message = `could not read the token's privileges (${check.error})`;
-      if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
-      logger.warn(message);
-    } else if (!check.ok) {
-      const message = describeExcess(config.tokenId, check.excess, config.api);
-      if (config.requireReadonlyToken) fail(`refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}`, 3);
-      logger.warn(message);
-    } else {
-      logger.debug('token privileges: read-only');
-    }
+    const verdict = judgeTokenCheck(check, config.tokenId, config.requireReadonlyToken, config.api);
+    if (verdict.refuse !== undefined) fail(verdict.refuse, 3);
+    if (verdict.warn !== undefined) logger.warn(verdict.warn);
+    else logger.debug('token privileges: read-only');
   };
   // With the strict setting nothing is served before the check passes; otherwise it must not delay start-up.
   if (config.requireReadonlyToken) await tokenCheck();
@@ -110,11 +103,21 @@ async function serveHttp(): Promise<void> {
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }
+  const upstream = createUpstreamFor(config, manifest);
+  const tokenCheck = async (): Promise<void> => {
+    const check = await checkTokenPrivileges(upstream, config.requestTimeoutMs, config.api);
+    const verdict = judgeTokenCheck(check, config.tokenId, config.requireReadonlyToken, config.api);
+    if (verdict.refuse !== undefined) fail(verdict.refuse, 3);
+    if (verdict.warn !== undefined) logger.warn(verdict.warn);
+  };
+  // With the strict setting nothing is served before the check passes.
+  if (config.requireReadonlyToken) await tokenCheck();
   try {
-    await runHttp(config, http, manifest, logger);
+    await runHttp(config, http, manifest, logger, upstream);
   } catch (error) {
     fail(`cannot listen on ${http.host}:${http.port}: ${error instanceof Error ? error.message : String(error)}`, 1);
   }
+  if (!config.requireReadonlyToken) void tokenCheck();
 }
 
 /**

@@ -462,8 +462,8 @@ export async function startHttpServer({ config, http, manifest, logger, upstream
 }
 
 /** `proxmox-mcp http`: serves until SIGTERM or SIGINT, then drains and exits 0. */
-export async function runHttp(config: Config, http: HttpConfig, manifest: CompiledManifest, logger: Logger): Promise<void> {
-  const running = await startHttpServer({ config, http, manifest, logger });
+export async function runHttp(config: Config, http: HttpConfig, manifest: CompiledManifest, logger: Logger, upstream?: Upstream): Promise<void> {
+  const running = await startHttpServer({ config, http, manifest, logger, ...(upstream === undefined ? {} : { upstream }) });
   logger.info(
     `serving ${manifest.tools.length} read-only tools for ${config.host}:${config.port} at ${running.url} (${http.tokens.length > 0 ? `${http.tokens.length} bearer token(s)` : 'no bearer token: loopback only'})`,
   );
