@@ -13,7 +13,7 @@ import { startFakeProxmox } from '../test/fake-proxmox/index.js';
 import { fakeEnv } from '../test/support/mcp.js';
 import { createLogger } from '../src/logger.js';
 import { loadManifest } from '../src/manifest/load.js';
-import { createMcpServer, createValidatorProvider, prepareTools } from '../src/mcp/server.js';
+import { createServerFactory } from '../src/mcp/server.js';
 import type { Runtime } from '../src/tools/runtime.js';
 import { percentile, round } from './lib/stats.js';
 
@@ -31,11 +31,11 @@ async function factoryCost(): Promise<{ perServerUs: number; runs: number }> {
   const manifest = await loadManifest(undefined);
   const logger = createLogger({ level: 'ERROR' });
   const runtime: Runtime = { call: () => Promise.resolve({ text: '', isError: false }) };
-  const tools = prepareTools({ manifest, runtime, logger, validators: createValidatorProvider() });
-  for (let i = 0; i < 200; i++) createMcpServer({ manifest, runtime, logger, tools });
+  const createServer = createServerFactory({ manifest, runtime, logger });
+  for (let i = 0; i < 200; i++) createServer();
   const runs = 2000;
   const started = performance.now();
-  for (let i = 0; i < runs; i++) createMcpServer({ manifest, runtime, logger, tools });
+  for (let i = 0; i < runs; i++) createServer();
   return { perServerUs: round(((performance.now() - started) / runs) * 1000, 1), runs };
 }
 

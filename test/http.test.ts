@@ -182,7 +182,7 @@ describe('start and stop', () => {
     expect(r.status).not.toBeNull();
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^proxmox-mcp: refusing to listen on 0\.0\.0\.0:0 without a bearer token: set PROXMOX_MCP_HTTP_TOKENS/);
+    expect(lines[0]).toMatch(/^proxmox-mcp: refusing to listen on 0\.0\.0\.0:0 without a bearer token\. Set PROXMOX_MCP_HTTP_TOKENS/);
   });
 
   it('refuses a token too short to be one, without echoing it', () => {

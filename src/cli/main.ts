@@ -2,11 +2,12 @@
 // stdout carries only the protocol; every human-readable line goes to stderr.
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
+import { redactText, stripUnsafe } from '../sanitize.js';
 import { loadManifest } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
-import { createProxmoxServer, createUpstreamFor } from '../app.js';
-import type { Handoff } from './launcher.js';
-import { ServerTransport } from '../mcp/stdio-transport.js';
+import { createProxmoxApp, createUpstreamFor } from '../app.js';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioLines } from '../mcp/stdio.js';
 import { checkTokenPrivileges, judgeTokenCheck } from '../proxmox/token-check.js';
 
 const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox (stdio)
@@ -19,7 +20,8 @@ Usage:
 `;
 
 function fail(message: string, code: number): never {
-  process.stderr.write(`proxmox-mcp: ${message}\n`);
+  // May carry the host's words (privilege names): no escapes or secrets reach the terminal.
+  process.stderr.write(`proxmox-mcp: ${redactText(stripUnsafe(message))}\n`);
   process.exit(code);
 }
 
@@ -40,8 +42,8 @@ function warnAboutTls(config: Config, logger: Logger): void {
   }
 }
 
-async function serve(handoff?: Handoff): Promise<void> {
-  const config = handoff?.config ?? readConfig();
+async function serve(): Promise<void> {
+  const config = readConfig();
   const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret] });
   for (const warning of config.warnings) logger.warn(warning);
   warnAboutTls(config, logger);
@@ -51,11 +53,11 @@ async function serve(handoff?: Handoff): Promise<void> {
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }
-  const server = createProxmoxServer(config, manifest, logger);
+  const app = createProxmoxApp(config, manifest, logger);
 
   let closing = false;
   const tokenCheck = async (): Promise<void> => {
-    const check = await checkTokenPrivileges(server.upstream, config.requestTimeoutMs, config.api);
+    const check = await checkTokenPrivileges(app.upstream, config.requestTimeoutMs, config.api);
     // Input ended while the check was running: stopping cut its request, which says nothing of the token.
     if (closing) return;
     const verdict = judgeTokenCheck(check, config.tokenId, config.requireReadonlyToken, config.api);
@@ -66,21 +68,24 @@ async function serve(handoff?: Handoff): Promise<void> {
   // With the strict setting nothing is served before the check passes; otherwise it must not delay start-up.
   if (config.requireReadonlyToken) await tokenCheck();
 
-  const transport = new ServerTransport({ drainMs: config.callTimeoutMs + 1000, ...(handoff === undefined ? {} : { answered: handoff.answered, resume: true }) });
+  // The wire closes at the end of input, once the answers in flight are sent (or the call timeout passed).
+  const wire = new StdioLines({ drainMs: config.callTimeoutMs + 1000, warn: (text) => { logger.warn(text); } });
+  const connection = serveStdio(app.createServer, { transport: wire, onerror: (error) => { logger.debug(error.message); } });
   const shutdown = (): void => {
     if (closing) return;
     closing = true;
-    void server.close().finally(() => process.exit(0));
+    void connection
+      .close()
+      .then(() => app.close())
+      .finally(() => process.exit(0));
   };
-  // The transport closes at the end of input, once the answers in flight are sent.
-  transport.onclose = shutdown;
+  void wire.closed.then(shutdown);
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  await server.mcp.connect(transport);
   logger.info(`serving ${manifest.tools.length} read-only tools for ${config.host}:${config.port} over stdio`);
-  // After the host's first requests (initialize, tools/list) have been answered: at once when the
-  // launcher answered them already. The check also opens the connection the first call will reuse.
-  if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), handoff === undefined ? 300 : 0);
+  // After the host's first requests (initialize, tools/list) have been answered. The check also
+  // opens the connection the first call will reuse.
+  if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), 300);
 }
 
 async function serveHttp(): Promise<void> {
@@ -120,11 +125,8 @@ async function serveHttp(): Promise<void> {
   if (!config.requireReadonlyToken) void tokenCheck();
 }
 
-/**
- * Runs the CLI. `handoff` comes from the launcher when it has already answered the host's first
- * requests (src/cli/launcher.ts).
- */
-export async function main(handoff?: Handoff): Promise<void> {
+/** Runs the CLI. */
+export async function main(): Promise<void> {
   const arg = process.argv[2];
   if (arg === '--version' || arg === '-v') {
     process.stderr.write(`${SERVER_VERSION}\n`);
@@ -144,6 +146,6 @@ export async function main(handoff?: Handoff): Promise<void> {
     return;
   }
   if (arg !== undefined) fail(`unknown argument "${arg}"\n${USAGE}`, 2);
-  await serve(handoff);
+  await serve();
 }
 

@@ -28,7 +28,7 @@ import type { CompiledManifest } from '../manifest/compile.js';
 import type { Upstream } from '../proxmox/client.js';
 import { createRuntime } from '../tools/runtime.js';
 import { createUpstreamFor } from '../app.js';
-import { createMcpServer, createValidatorProvider, prepareTools } from './server.js';
+import { createServerFactory } from './server.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -132,7 +132,7 @@ export function loadHttpConfig(config: Pick<Config, 'callTimeoutMs'>, env: Env =
   const tokens = readTokens(env);
   if (tokens.length === 0 && !isLoopback(host)) {
     throw new ConfigError(
-      `refusing to listen on ${host}:${port} without a bearer token: set PROXMOX_MCP_HTTP_TOKENS or PROXMOX_MCP_HTTP_TOKENS_FILE, or listen on 127.0.0.1`,
+      `refusing to listen on ${host}:${port} without a bearer token. Set PROXMOX_MCP_HTTP_TOKENS or PROXMOX_MCP_HTTP_TOKENS_FILE, or listen on 127.0.0.1`,
     );
   }
   const allowedHosts = [...localhostAllowedHostnames(), ...list(env.PROXMOX_MCP_HTTP_ALLOWED_HOSTS).map(hostnameOf)];
@@ -285,9 +285,8 @@ export async function startHttpServer({ config, http, manifest, logger, upstream
     },
   };
   const runtime = createRuntime(tracked, config, logger);
-  // Schemas, compiled validators and handlers once; per request only McpServer and its registration loop.
-  const tools = prepareTools({ manifest, runtime, logger, validators: createValidatorProvider() });
-  const handler: McpHttpHandler = createMcpHandler(() => createMcpServer({ manifest, runtime, logger, tools }), {
+  // Schemas and compiled validators once; per request only McpServer and its registration loop.
+  const handler: McpHttpHandler = createMcpHandler(createServerFactory({ manifest, runtime, logger }), {
     maxRequestBodySize: http.maxBodyBytes,
     onerror: (error) => {
       logger.debug(`mcp handler: ${error.message}`);

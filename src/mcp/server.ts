@@ -35,17 +35,6 @@ export function createValidatorProvider(): jsonSchemaValidator {
   // against the meta-schema (at build time, or at start-up for a custom manifest); compiling that
   // meta-schema again would cost the first call ~100 ms, and only adding it ~3 ms at start-up.
   const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: false, validateFormats: false, validateSchema: false, meta: false });
-  // One compiled function per schema for the provider's life: over HTTP a server object is made per
-  // request from the same manifest, and must not compile its schemas again.
-  const compiledFor = new WeakMap<object, ValidateFunction>();
-  const compile = (schema: JsonSchemaType): ValidateFunction => {
-    let fn = compiledFor.get(schema);
-    if (fn === undefined) {
-      fn = ajv.compile(schema);
-      compiledFor.set(schema, fn);
-    }
-    return fn;
-  };
   return {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the SDK's interface is generic
     getValidator<T>(schema: JsonSchemaType) {
@@ -53,7 +42,7 @@ export function createValidatorProvider(): jsonSchemaValidator {
       // strict rules (a custom manifest is compiled at start-up), so start-up need not pay for it.
       let compiled: ValidateFunction | undefined;
       return (input: unknown) => {
-        const validate = (compiled ??= compile(schema));
+        const validate = (compiled ??= ajv.compile(schema));
         if (validate(input)) return { valid: true as const, data: input as T, errorMessage: undefined };
         const first = validate.errors?.[0];
         const detail = first ? describeArgumentError(first, schema) : 'arguments are invalid';
@@ -68,45 +57,43 @@ export interface ServerDeps {
   runtime: Runtime;
   logger: Logger;
   maxArgumentElements?: number;
-  /** Shared by every server object made from the same manifest (one per HTTP request). */
-  validators?: jsonSchemaValidator;
-  /** Tools prepared once (prepareTools) for servers made per request; otherwise prepared here. */
-  tools?: readonly PreparedTool[];
 }
 
-type ToolHandler = (args: Record<string, unknown>, ctx: { mcpReq?: { signal?: AbortSignal } }) => Promise<CallToolResult>;
-type CallToolResult = { content: { type: 'text'; text: string }[]; isError: true } | { content: { type: 'text'; text: string }[]; structuredContent: Record<string, unknown> };
+/** How long a 2026-07-28 client may keep tools/list: the list never changes while the server runs. */
+export const TOOLS_LIST_TTL_MS = 10 * 60 * 1000;
 
-/** A tool's registration, independent of any one server object: its schemas, validators and handler. */
-export interface PreparedTool {
-  name: string;
-  config: {
-    title: CompiledTool['title'];
-    description: string;
-    inputSchema: StandardSchemaWithJSON<Record<string, unknown>>;
-    outputSchema: StandardSchemaWithJSON<Record<string, unknown>>;
-    annotations: CompiledTool['annotations'];
-  };
-  handler: ToolHandler;
-}
+type ToolSchemas = ReadonlyMap<string, { input: StandardSchemaWithJSON<Record<string, unknown>>; output: StandardSchemaWithJSON<Record<string, unknown>> }>;
 
-/** Everything a server object registers, built once: per request only the registration loop runs. */
-export function prepareTools({ manifest, runtime, logger, validators = createValidatorProvider() }: ServerDeps): PreparedTool[] {
-  return manifest.tools.map((tool) => prepare(tool, runtime, validators, logger));
-}
-
-export function createMcpServer(deps: ServerDeps): McpServer {
-  const server = new McpServer(
-    { name: SERVER_NAME, version: SERVER_VERSION },
-    {
-      capabilities: { tools: {} },
-      instructions:
-        'Read-only access to a Proxmox cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
-      maxToolInputElements: deps.maxArgumentElements ?? 256,
-    },
+/**
+ * Everything that costs something (the validators, compiled once and on first use, and each tool's
+ * schemas) is made once here; the factory it returns builds a fresh McpServer from them, as the
+ * SDK's serving entries ask for one per connection (stdio) or per request (HTTP).
+ */
+export function createServerFactory({ manifest, runtime, logger, maxArgumentElements = 256 }: ServerDeps): () => McpServer {
+  const validators = createValidatorProvider();
+  const schemas: ToolSchemas = new Map(
+    manifest.tools.map((tool) => [tool.name, { input: argumentsSchema(tool, validators), output: fromJsonSchema<Record<string, unknown>>(tool.outputSchema as JsonSchemaType, validators) }]),
   );
-  for (const tool of deps.tools ?? prepareTools(deps)) server.registerTool(tool.name, tool.config, tool.handler);
-  return server;
+  return () => {
+    const server = new McpServer(
+      { name: SERVER_NAME, version: SERVER_VERSION },
+      {
+        capabilities: { tools: { listChanged: false } },
+        cacheHints: { 'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' } },
+        instructions:
+          'Read-only access to a Proxmox cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
+        maxToolInputElements: maxArgumentElements,
+      },
+    );
+    // In manifest order, so tools/list is the same on every connection.
+    for (const tool of manifest.tools) register(server, tool, runtime, schemas, logger);
+    return server;
+  };
+}
+
+/** One server for one connection (tests and embedders); serving entries use createServerFactory. */
+export function createMcpServer(deps: ServerDeps): McpServer {
+  return createServerFactory(deps)();
 }
 
 /** Checks arguments against the tool's full argument schema; lists its lean copy in tools/list. */
@@ -116,27 +103,29 @@ function argumentsSchema(tool: CompiledTool, validators: jsonSchemaValidator): S
   return { '~standard': { ...checked['~standard'], jsonSchema: { input: listed, output: listed } } };
 }
 
-function prepare(tool: CompiledTool, runtime: Runtime, validators: jsonSchemaValidator, logger: Logger): PreparedTool {
-  return {
-    name: tool.name,
-    config: {
+function register(server: McpServer, tool: CompiledTool, runtime: Runtime, schemas: ToolSchemas, logger: Logger): void {
+  const schema = schemas.get(tool.name);
+  if (schema === undefined) throw new Error(`no schemas made for ${tool.name}`);
+  server.registerTool(
+    tool.name,
+    {
       title: tool.title,
       description: tool.description,
-      inputSchema: argumentsSchema(tool, validators),
-      outputSchema: fromJsonSchema<Record<string, unknown>>(tool.outputSchema, validators),
+      inputSchema: schema.input,
+      outputSchema: schema.output,
       annotations: tool.annotations,
     },
-    handler: async (args, ctx) => {
+    async (args: Record<string, unknown>, ctx: { mcpReq?: { signal?: AbortSignal } }) => {
       try {
         const result = await runtime.call(tool, args, ctx.mcpReq?.signal);
         return result.isError
-          ? { content: [{ type: 'text' as const, text: result.text }], isError: true as const }
+          ? { content: [{ type: 'text' as const, text: result.text }], isError: true }
           : { content: [{ type: 'text' as const, text: result.text }], structuredContent: result.structuredContent ?? {} };
       } catch (error) {
         // The SDK would copy a thrown message into the result verbatim: never let one through.
         logger.error(`${tool.name}: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        return { content: [{ type: 'text' as const, text: 'The server failed while answering this call. Try again; if it persists, report it with the server log.' }], isError: true as const };
+        return { content: [{ type: 'text' as const, text: 'The server failed while answering this call. Try again; if it persists, report it with the server log.' }], isError: true };
       }
     },
-  };
+  );
 }
