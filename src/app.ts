@@ -24,8 +24,13 @@ export interface ProxmoxServer {
   close(): Promise<void>;
 }
 
+/** The one upstream client for a manifest: stdio and HTTP alike. */
+export function createUpstreamFor(config: Config, manifest: CompiledManifest, fetch?: typeof globalThis.fetch): Upstream {
+  return createUpstream({ ...upstreamOptions(config, manifest.tools.map((t) => t.path)), ...(fetch ? { fetch } : {}) });
+}
+
 export function createProxmoxApp(config: Config, manifest: CompiledManifest, logger: Logger, fetch?: typeof globalThis.fetch): ProxmoxApp {
-  const upstream = createUpstream({ ...upstreamOptions(config, manifest.tools.map((t) => t.path)), ...(fetch ? { fetch } : {}) });
+  const upstream = createUpstreamFor(config, manifest, fetch);
   const runtime = createRuntime(upstream, config, logger);
   return { createServer: createServerFactory({ manifest, runtime, logger }), upstream, close: () => upstream.close() };
 }

@@ -31,6 +31,9 @@ export interface Runtime {
   call(tool: CompiledTool, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
 }
 
+export const LISTING_REREAD =
+  'The list was read again from Proxmox for this page: the listing its first page came from is not held by the server process that answered (several run behind one address, or it expired). Rows added or removed meanwhile may have shifted, so a row can be missing or repeated across pages; for one consistent listing, start again at offset 0.';
+
 function failure(message: string): ToolResult {
   return { text: message, isError: true };
 }
@@ -219,6 +222,10 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
       }
       const listing = listRows(res.data, tool.output, tool.params, args, res.total);
+      // A later page with no listing kept for it here (its first page was answered by another
+      // process behind the same address, or long ago): rows may have shifted since, so it says so,
+      // and so does every page later cut from this listing.
+      if (question !== undefined && offset > 0) listing.extras = { ...listing.extras, listing_reread: LISTING_REREAD };
       // Kept when rows remain after this page.
       const kept = question !== undefined && listing.total > offset + limit ? keepListing(listing) : listing;
       if (question !== undefined && kept !== listing) listings.set(question, kept, kept.rows.length);
