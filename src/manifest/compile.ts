@@ -4,6 +4,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { deniedReason } from '../proxmox/deny-list.js';
+import { pbsDeniedReason } from '../proxmox/api/pbs-deny-list.js';
 import { manifestSchema } from './schema.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -82,9 +83,34 @@ export interface CompiledManifest {
 
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';
-  constructor(readonly problems: string[]) {
-    super(`tools.yaml has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  constructor(
+    readonly problems: string[],
+    file = 'tools.yaml',
+  ) {
+    super(`${file} has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   }
+}
+
+/** What a manifest is checked against besides its pin: the API's deny-list, and names for errors. */
+export interface ManifestTarget {
+  /** Why a path may never become a tool of this API, or undefined. */
+  deniedReason: (path: string) => string | undefined;
+  /** The pinned spec's file, named when a path is not in it. */
+  specFile: string;
+  /** The manifest's file name, in error locations. */
+  manifestFile: string;
+  /** The product, named when a path is not in its pin. */
+  product: string;
+}
+
+export const MANIFEST_TARGETS = {
+  pve: { deniedReason, specFile: 'spec/proxmox-ve.openapi.json', manifestFile: 'tools.yaml', product: 'Proxmox' },
+  pbs: { deniedReason: pbsDeniedReason, specFile: 'spec/proxmox-backup.openapi.json', manifestFile: 'tools-pbs.yaml', product: 'Proxmox Backup Server' },
+} as const satisfies Record<string, ManifestTarget>;
+
+/** Compiles a manifest for one of the APIs this server speaks (`pve`, `pbs`). */
+export function compileManifestFor(yamlText: string, specDoc: unknown, api: keyof typeof MANIFEST_TARGETS): CompiledManifest {
+  return compileManifest(yamlText, specDoc, MANIFEST_TARGETS[api]);
 }
 
 interface SpecParameter {
@@ -180,15 +206,15 @@ function wideningProblems(tool: JsonSchema, spec: JsonSchema): string[] {
   return problems;
 }
 
-function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, path: (string | number)[]): string {
+function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, path: (string | number)[], file: string): string {
   for (let i = path.length; i >= 0; i--) {
     const node: unknown = doc.getIn(path.slice(0, i), true);
     if (isNode(node) && node.range) {
       const { line } = lines.linePos(node.range[0]);
-      return `tools.yaml:${line}`;
+      return `${file}:${line}`;
     }
   }
-  return 'tools.yaml';
+  return file;
 }
 
 const STRICT_AJV = (): Ajv2020 => new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false });
@@ -222,11 +248,15 @@ function listed(schema: JsonSchema): JsonSchema {
   return out;
 }
 
-export function compileManifest(yamlText: string, specDoc: unknown): CompiledManifest {
+export function compileManifest(yamlText: string, specDoc: unknown, target: ManifestTarget = MANIFEST_TARGETS.pve): CompiledManifest {
+  const file = target.manifestFile;
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ManifestError(doc.errors.map((e) => `tools.yaml:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? ''}`));
+    throw new ManifestError(
+      doc.errors.map((e) => `${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? ''}`),
+      file,
+    );
   }
   const raw = doc.toJS({ maxAliasCount: 0 }) as unknown;
   const ajv = STRICT_AJV();
@@ -237,11 +267,12 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
         const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
         const toolIndex = path[0] === 'tools' && typeof path[1] === 'number' ? path[1] : undefined;
         const toolName = toolIndex === undefined ? undefined : (raw as RawManifest).tools[toolIndex]?.name;
-        const where = location(lines, doc, path);
+        const where = location(lines, doc, path, file);
         const what = toolName === undefined ? '' : `tool "${toolName}": `;
         const field = path.slice(toolName === undefined ? 0 : 2).join('.');
         return `${where}: ${what}${field === '' ? '' : `${field} `}${e.message ?? 'is invalid'}${e.params.additionalProperty ? ` ("${String(e.params.additionalProperty)}")` : ''}`;
       }),
+      file,
     );
   }
   const manifest = raw;
@@ -251,18 +282,18 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
   const tools: CompiledTool[] = [];
 
   manifest.tools.forEach((t, index) => {
-    const at = (...rest: (string | number)[]): string => `${location(lines, doc, ['tools', index, ...rest])}: tool "${t.name}"`;
+    const at = (...rest: (string | number)[]): string => `${location(lines, doc, ['tools', index, ...rest], file)}: tool "${t.name}"`;
     const problem = (field: (string | number)[], message: string): void => {
       problems.push(`${at(...field)}: ${field.join('.')}: ${message}`);
     };
     if (seen.has(t.name)) problem(['name'], 'is used by an earlier tool');
     seen.add(t.name);
 
-    const denied = deniedReason(t.path);
+    const denied = target.deniedReason(t.path);
     if (denied !== undefined) problem(['path'], `${t.path} is refused: it ${denied}`);
     const op = spec.paths[t.path]?.get;
     if (op === undefined) {
-      problem(['path'], `${t.path} is not a GET operation in the pinned Proxmox API (spec/proxmox-ve.openapi.json)`);
+      problem(['path'], `${t.path} is not a GET operation in the pinned ${target.product} API (${target.specFile})`);
       return;
     }
     const specParams = new Map((op.parameters ?? []).map((p) => [`${p.in}:${p.name}`, p]));
@@ -415,6 +446,6 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
       output: compiledOutput,
     });
   });
-  if (problems.length > 0) throw new ManifestError(problems);
+  if (problems.length > 0) throw new ManifestError(problems, file);
   return { tools };
 }
