@@ -3,7 +3,7 @@
 // server loads at start-up, and the README tool tables. CI runs it and fails on a diff.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeBindings } from './bindings.js';
-import { compileManifestFor, ManifestError, MANIFEST_TARGETS, type CompiledManifest } from '../src/manifest/compile.js';
+import { compileManifestFor, ManifestError, type CompiledManifest } from '../src/manifest/compile.js';
 import { PINS } from './spec-pull.js';
 
 const TABLE_START = '<!-- tools:start (generated from tools.yaml by npm run generate) -->';
@@ -42,7 +42,7 @@ export function toolTable(manifest: CompiledManifest, start = TABLE_START, end =
 
 export function compileProjectManifest(api: keyof typeof PINS = 'pve'): CompiledManifest {
   const pin = PINS[api];
-  return compileManifestFor(readFileSync(MANIFEST_TARGETS[api].manifestFile, 'utf8'), JSON.parse(readFileSync(pin.specFile, 'utf8')), api);
+  return compileManifestFor(readFileSync(pin.toolsFile, 'utf8'), JSON.parse(readFileSync(pin.specFile, 'utf8')), api);
 }
 
 async function main(): Promise<void> {

@@ -15,6 +15,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createAgent, createFetch, type TlsSettings } from '../src/proxmox/http.js';
+import type { ApiDescription } from '../src/proxmox/api/index.js';
+import { pbs } from '../src/proxmox/api/pbs.js';
+import { pve } from '../src/proxmox/api/pve.js';
 import { renderBindings } from './bindings.js';
 import { CONVERTER_VERSION, convertApidoc, serializeSpec, type ApiId } from './convert-apidoc.js';
 import { buildUpgradeReport, formatUpgradeReport } from './upgrade-report.js';
@@ -39,30 +42,27 @@ export interface PinFiles {
   releaseHint: string;
 }
 
+/** The files and host facts an API description states; the rest is about pinning. */
+function described(api: ApiDescription): Pick<PinFiles, 'specFile' | 'lockFile' | 'toolsFile' | 'defaultPort' | 'apidocPath'> {
+  return { specFile: api.specFile, lockFile: api.lockFile, toolsFile: api.manifestFile, defaultPort: api.defaultPort, apidocPath: api.apidocPath };
+}
+
 export const PINS: Record<ApiId, PinFiles> = {
   pve: {
     api: 'pve',
-    specFile: 'spec/proxmox-ve.openapi.json',
-    lockFile: 'spec/proxmox-ve.lock.json',
+    ...described(pve),
     bindingsFile: 'src/generated/proxmox-api.ts',
-    toolsFile: 'tools.yaml',
     releaseKey: 'pveDocsRelease',
     releaseName: 'pve-docs',
-    defaultPort: 8006,
-    apidocPath: '/pve-docs/api-viewer/apidoc.js',
     releaseFromName: /^apidoc-(\d+\.\d+(?:\.\d+)?(?:-\d+)?)\.js$/,
     releaseHint: 'Pass --release X.Y.Z (the pve-docs version shown by `pveversion -v`).',
   },
   pbs: {
     api: 'pbs',
-    specFile: 'spec/proxmox-backup.openapi.json',
-    lockFile: 'spec/proxmox-backup.lock.json',
+    ...described(pbs),
     bindingsFile: 'src/generated/proxmox-backup-api.ts',
-    toolsFile: 'tools-pbs.yaml',
     releaseKey: 'release',
     releaseName: 'Proxmox Backup Server',
-    defaultPort: 8007,
-    apidocPath: '/docs/api-viewer/apidoc.js',
     // The viewer file carries no release number: a date (apidoc-2026-07.js) or a version names it.
     releaseFromName: /^apidoc-(\d{4}-\d{2}(?:-\d{2})?|\d+\.\d+(?:\.\d+)?(?:-\d+)?)\.js$/,
     releaseHint: 'Pass --release (the version `GET /version` reports, or the date the file was taken).',

@@ -6,8 +6,8 @@ import type { Logger } from './logger.js';
 import type { CompiledManifest } from './manifest/compile.js';
 import { createMcpServer } from './mcp/server.js';
 import { createUpstream, type Upstream } from './proxmox/client.js';
+import { upstreamOptions } from './proxmox/upstream-options.js';
 import { createRuntime } from './tools/runtime.js';
-import { PERMISSIONS_PATH } from './proxmox/token-check.js';
 
 export interface ProxmoxServer {
   mcp: McpServer;
@@ -15,28 +15,10 @@ export interface ProxmoxServer {
   close(): Promise<void>;
 }
 
-export function baseUrl(config: Pick<Config, 'host' | 'port'>): string {
-  const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
-  return `https://${host}:${config.port}/api2/json`;
-}
-
 export function createProxmoxServer(config: Config, manifest: CompiledManifest, logger: Logger, fetch?: typeof globalThis.fetch): ProxmoxServer {
-  const upstream = createUpstream({
-    baseUrl: baseUrl(config),
-    tokenId: config.tokenId,
-    tokenSecret: config.tokenSecret,
-    tls: { verify: config.verifySsl, caFile: config.caFile, fingerprint: config.fingerprint },
-    limits: {
-      connections: config.maxConcurrency,
-      requestTimeoutMs: config.requestTimeoutMs,
-      connectTimeoutMs: Math.min(config.requestTimeoutMs, 10_000),
-      maxResponseBytes: config.maxResponseBytes,
-    },
-    allowedTemplates: new Set([...manifest.tools.map((t) => t.path), PERMISSIONS_PATH, '/version']),
-    ...(fetch ? { fetch } : {}),
-  });
+  const upstream = createUpstream({ ...upstreamOptions(config, manifest.tools.map((t) => t.path)), ...(fetch ? { fetch } : {}) });
   const runtime = createRuntime(upstream, config, logger);
-  const mcp = createMcpServer({ manifest, runtime, logger });
+  const mcp = createMcpServer({ manifest, runtime, logger, ...(config.api.instructions === undefined ? {} : { instructions: config.api.instructions }) });
   return {
     mcp,
     upstream,

@@ -10,7 +10,8 @@ const BASE = { PROXMOX_HOST: 'pve.example.com', PROXMOX_TOKEN_ID: 'root@pam!mcp'
 describe('loadConfig', () => {
   it('applies the defaults from the Python server', () => {
     const c = loadConfig(BASE);
-    expect(c).toMatchObject({ host: 'pve.example.com', port: 8006, verifySsl: true, service: 'PVE', logLevel: 'INFO', caFile: undefined, requireReadonlyToken: false });
+    expect(c).toMatchObject({ host: 'pve.example.com', port: 8006, verifySsl: true, logLevel: 'INFO', caFile: undefined, requireReadonlyToken: false });
+    expect(c.api.id).toBe('pve');
   });
 
   it('reads every variable', () => {

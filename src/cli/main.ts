@@ -9,7 +9,7 @@ import type { Handoff } from './launcher.js';
 import { ServerTransport } from '../mcp/stdio-transport.js';
 import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
 
-const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox VE (stdio)
+const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox (stdio)
 
 Usage:
   proxmox-mcp            serve MCP over stdio (configure with PROXMOX_* variables; see README)
@@ -42,10 +42,11 @@ function warnAboutTls(config: Config, logger: Logger): void {
 async function serve(handoff?: Handoff): Promise<void> {
   const config = handoff?.config ?? readConfig();
   const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret] });
+  for (const warning of config.warnings) logger.warn(warning);
   warnAboutTls(config, logger);
   let manifest;
   try {
-    manifest = await loadManifest(config.toolsFile);
+    manifest = await loadManifest(config.toolsFile, config.api);
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }
@@ -53,7 +54,7 @@ async function serve(handoff?: Handoff): Promise<void> {
 
   let closing = false;
   const tokenCheck = async (): Promise<void> => {
-    const check = await checkTokenPrivileges(server.upstream, config.requestTimeoutMs);
+    const check = await checkTokenPrivileges(server.upstream, config.requestTimeoutMs, config.api);
     // Input ended while the check was running: stopping cut its request, which says nothing of the token.
     if (closing) return;
     if (check.error !== undefined) {
@@ -61,7 +62,7 @@ async function serve(handoff?: Handoff): Promise<void> {
       if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
       logger.warn(message);
     } else if (!check.ok) {
-      const message = describeExcess(config.tokenId, check.excess);
+      const message = describeExcess(config.tokenId, check.excess, config.api);
       if (config.requireReadonlyToken) fail(`refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}`, 3);
       logger.warn(message);
     } else {

@@ -3,8 +3,7 @@
 // when a custom manifest is given; the result is plain JSON so it can be prebuilt.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { deniedReason } from '../proxmox/deny-list.js';
-import { pbsDeniedReason } from '../proxmox/api/pbs-deny-list.js';
+import { DEFAULT_API, apiById, deniedReason, type ApiDescription } from '../proxmox/api/index.js';
 import { manifestSchema } from './schema.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -91,26 +90,11 @@ export class ManifestError extends Error {
   }
 }
 
-/** What a manifest is checked against besides its pin: the API's deny-list, and names for errors. */
-export interface ManifestTarget {
-  /** Why a path may never become a tool of this API, or undefined. */
-  deniedReason: (path: string) => string | undefined;
-  /** The pinned spec's file, named when a path is not in it. */
-  specFile: string;
-  /** The manifest's file name, in error locations. */
-  manifestFile: string;
-  /** The product, named when a path is not in its pin. */
-  product: string;
-}
-
-export const MANIFEST_TARGETS = {
-  pve: { deniedReason, specFile: 'spec/proxmox-ve.openapi.json', manifestFile: 'tools.yaml', product: 'Proxmox' },
-  pbs: { deniedReason: pbsDeniedReason, specFile: 'spec/proxmox-backup.openapi.json', manifestFile: 'tools-pbs.yaml', product: 'Proxmox Backup Server' },
-} as const satisfies Record<string, ManifestTarget>;
-
-/** Compiles a manifest for one of the APIs this server speaks (`pve`, `pbs`). */
-export function compileManifestFor(yamlText: string, specDoc: unknown, api: keyof typeof MANIFEST_TARGETS): CompiledManifest {
-  return compileManifest(yamlText, specDoc, MANIFEST_TARGETS[api]);
+/** Compiles a manifest for one of the APIs this server speaks, by its id (`pve`, `pbs`). */
+export function compileManifestFor(yamlText: string, specDoc: unknown, apiId: string): CompiledManifest {
+  const api = apiById(apiId);
+  if (api === undefined) throw new Error(`no Proxmox API "${apiId}"`);
+  return compileManifest(yamlText, specDoc, api);
 }
 
 interface SpecParameter {
@@ -248,8 +232,8 @@ function listed(schema: JsonSchema): JsonSchema {
   return out;
 }
 
-export function compileManifest(yamlText: string, specDoc: unknown, target: ManifestTarget = MANIFEST_TARGETS.pve): CompiledManifest {
-  const file = target.manifestFile;
+export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API): CompiledManifest {
+  const file = api.manifestFile;
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -289,11 +273,11 @@ export function compileManifest(yamlText: string, specDoc: unknown, target: Mani
     if (seen.has(t.name)) problem(['name'], 'is used by an earlier tool');
     seen.add(t.name);
 
-    const denied = target.deniedReason(t.path);
+    const denied = deniedReason(t.path, api);
     if (denied !== undefined) problem(['path'], `${t.path} is refused: it ${denied}`);
     const op = spec.paths[t.path]?.get;
     if (op === undefined) {
-      problem(['path'], `${t.path} is not a GET operation in the pinned ${target.product} API (${target.specFile})`);
+      problem(['path'], `${t.path} is not a GET operation in the pinned ${api.product} API (${api.specFile})`);
       return;
     }
     const specParams = new Map((op.parameters ?? []).map((p) => [`${p.in}:${p.name}`, p]));

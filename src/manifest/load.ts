@@ -1,10 +1,15 @@
-// The built-in manifest is compiled at build time (src/generated/manifest.json); a custom one
-// (PROXMOX_MCP_TOOLS) is compiled and checked against the pinned spec at start-up.
+// The built-in manifests are compiled at build time (src/generated/manifest.json for Proxmox VE,
+// manifest-pbs.json for Proxmox Backup Server); a custom one (PROXMOX_MCP_TOOLS) is compiled and
+// checked against the API's pinned spec and deny-list at start-up.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import prebuilt from '../generated/manifest.json' with { type: 'json' };
+import prebuiltPve from '../generated/manifest.json' with { type: 'json' };
+import prebuiltPbs from '../generated/manifest-pbs.json' with { type: 'json' };
+import { DEFAULT_API, type ApiDescription } from '../proxmox/api/index.js';
 import type { CompiledManifest } from './compile.js';
+
+const PREBUILT: Record<string, unknown> = { pve: prebuiltPve, pbs: prebuiltPbs };
 
 /** The package's own folder: the source tree (src/manifest/) and the bundle (dist/) sit at different depths below it. */
 function packageRoot(): string {
@@ -19,8 +24,12 @@ function packageRoot(): string {
 
 export const SPEC_FILE = join(packageRoot(), 'spec', 'proxmox-ve.openapi.json');
 
-export async function loadManifest(toolsFile: string | undefined): Promise<CompiledManifest> {
-  if (toolsFile === undefined) return prebuilt as unknown as CompiledManifest;
+export async function loadManifest(toolsFile: string | undefined, api: ApiDescription = DEFAULT_API): Promise<CompiledManifest> {
+  if (toolsFile === undefined) {
+    const prebuilt = PREBUILT[api.id];
+    if (prebuilt === undefined) throw new Error(`proxmox-mcp: no built-in manifest for ${api.product}`);
+    return prebuilt as CompiledManifest;
+  }
   const { compileManifest } = await import('./compile.js');
   let text: string;
   try {
@@ -28,5 +37,5 @@ export async function loadManifest(toolsFile: string | undefined): Promise<Compi
   } catch {
     throw new Error(`PROXMOX_MCP_TOOLS: cannot read ${toolsFile}`);
   }
-  return compileManifest(text, JSON.parse(readFileSync(SPEC_FILE, 'utf8')));
+  return compileManifest(text, JSON.parse(readFileSync(join(packageRoot(), api.specFile), 'utf8')), api);
 }

@@ -54,15 +54,19 @@ export interface ServerDeps {
   runtime: Runtime;
   logger: Logger;
   maxArgumentElements?: number;
+  /** What the host shows the model first; Proxmox VE's when not given. */
+  instructions?: string;
 }
 
-export function createMcpServer({ manifest, runtime, logger, maxArgumentElements = 256 }: ServerDeps): McpServer {
+const PVE_INSTRUCTIONS =
+  'Read-only access to a Proxmox VE cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).';
+
+export function createMcpServer({ manifest, runtime, logger, maxArgumentElements = 256, instructions = PVE_INSTRUCTIONS }: ServerDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
     {
       capabilities: { tools: {} },
-      instructions:
-        'Read-only access to a Proxmox VE cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
+      instructions,
       maxToolInputElements: maxArgumentElements,
     },
   );

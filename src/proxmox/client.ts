@@ -3,6 +3,8 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../generated/proxmox-api.js';
 import { noteAnswerSize } from '../memory.js';
+import { registerSecret } from '../secrets.js';
+import { authorization, type ApiDescription } from './api/index.js';
 import type { AgentLimits, TlsSettings } from './http.js';
 
 export interface UpstreamOk {
@@ -30,13 +32,13 @@ export interface UpstreamRequest {
 
 export interface Upstream {
   get(request: UpstreamRequest): Promise<UpstreamResult>;
-  /** Cuts the token secret (and any token header) out of a text bound for the model or a log. */
-  redact?(text: string): string;
   /** Drops the connections at once, with any request still running (the server is stopping). */
   close(): Promise<void>;
 }
 
 export interface ClientOptions {
+  /** The API spoken to: its Authorization header format. */
+  api: ApiDescription;
   baseUrl: string;
   tokenId: string;
   tokenSecret: string;
@@ -163,7 +165,7 @@ const NETWORK_WORDS: Record<string, string> = {
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'the answer was cut short',
 };
 
-function parseEnvelope(status: number, reason: string, text: string): UpstreamResult {
+function parseEnvelope(status: number, reason: string, text: string, errorBody: ApiDescription['errorBody']): UpstreamResult {
   if (status >= 200 && status < 300) {
     let body: unknown;
     try {
@@ -183,7 +185,9 @@ function parseEnvelope(status: number, reason: string, text: string): UpstreamRe
   // 401 and 595 answer with an empty or plain-text body; others may carry message/errors.
   let message = reason;
   let errors: Record<string, string> | undefined;
-  if (text.trim().startsWith('{')) {
+  // Proxmox Backup Server: the body is the message as text, whatever the Content-Type says.
+  if (errorBody === 'text' && text.trim() !== '') message = text;
+  else if (text.trim().startsWith('{')) {
     try {
       const body = JSON.parse(text) as { message?: unknown; errors?: unknown };
       if (typeof body.message === 'string' && body.message.trim() !== '') message = body.message;
@@ -199,23 +203,13 @@ function parseEnvelope(status: number, reason: string, text: string): UpstreamRe
   return failure;
 }
 
-const REDACTED_SECRET = '[redacted]';
-const TOKEN_HEADER = /(PVEAPIToken[= ][^=\s]+=)[^\s"',;]+/g;
-
 export function createUpstream(options: ClientOptions): Upstream {
   const base = new URL(options.baseUrl);
-  const auth = `PVEAPIToken=${options.tokenId}=${options.tokenSecret}`;
-  // A proxy or a broken host may echo the Authorization header into an answer or an error: the
-  // secret is cut out here, before any text reaches the runtime, a log line or the model.
-  const secret = options.tokenSecret;
-  const hideSecretText = (text: string): string => {
-    const out = secret.length > 0 && text.includes(secret) ? text.split(secret).join(REDACTED_SECRET) : text;
-    return out.includes('PVEAPIToken') ? out.replace(TOKEN_HEADER, `$1${REDACTED_SECRET}`) : out;
-  };
-  const hideSecret = (result: UpstreamResult): UpstreamResult => {
-    if (result.ok || result.errors === undefined) return result;
-    return { ...result, errors: Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [k, hideSecretText(v)])) };
-  };
+  const auth = authorization(options.api, options.tokenId, options.tokenSecret);
+  // A proxy or a broken host may echo the Authorization header into an answer or an error: every
+  // text that leaves this process is redacted (src/secrets.ts), and from here on that includes this
+  // secret. Answers are redacted value by value once parsed, never as raw JSON text.
+  registerSecret(options.tokenSecret);
   const guard: Middleware = {
     onRequest({ request, schemaPath, params }) {
       checkRequest(request.method, new URL(request.url), base, schemaPath, options.allowedTemplates, params.path ?? {});
@@ -259,7 +253,7 @@ export function createUpstream(options: ClientOptions): Upstream {
         // openapi-fetch hands error bodies back already parsed when they are JSON.
         const body = data ?? (typeof error === 'string' ? error : error === undefined ? '' : JSON.stringify(error));
         noteAnswerSize(body.length);
-        return hideSecret(parseEnvelope(response.status, hideSecretText(response.statusText), hideSecretText(body)));
+        return parseEnvelope(response.status, response.statusText, body, options.api.errorBody);
       } catch (err) {
         if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
         // undici reports network failures as "fetch failed" with a cause; anything else is our bug: let it surface.
@@ -268,7 +262,6 @@ export function createUpstream(options: ClientOptions): Upstream {
         return { ok: false, status: 0, kind, message };
       }
     },
-    redact: hideSecretText,
     async close() {
       if (transportPromise !== undefined) await (await transportPromise).close();
     },

@@ -8,6 +8,7 @@ import type { Agent, buildConnector as BuildConnector } from 'undici';
 import AgentClass from 'undici/lib/dispatcher/agent.js';
 import buildConnector from 'undici/lib/core/connect.js';
 import request from 'undici/lib/api/api-request.js';
+import { FINGERPRINT_FORM, parseFingerprint } from './fingerprint.js';
 import { PlainHeaders } from './plain-headers.js';
 
 export interface TlsSettings {
@@ -30,16 +31,10 @@ export interface AgentLimits {
   maxResponseBytes?: number;
 }
 
-const FINGERPRINT_HEX = /^[0-9a-f]{64}$/;
-
 /** Accepts `AA:BB:...`, `aabb...` or `sha256/AA:BB...`; returns 64 lowercase hex digits. */
 export function normaliseFingerprint(input: string): string {
-  const hex = input.trim().replace(/^sha-?256[:/ ]?/i, '').replace(/[:\s]/g, '').toLowerCase();
-  if (!FINGERPRINT_HEX.test(hex)) {
-    throw new Error(
-      'PROXMOX_TLS_FINGERPRINT must be a SHA-256 fingerprint: 32 hex byte pairs such as "AB:CD:...", as shown under Node > System > Certificates',
-    );
-  }
+  const hex = parseFingerprint(input);
+  if (hex === undefined) throw new Error(`PROXMOX_TLS_FINGERPRINT must be ${FINGERPRINT_FORM}`);
   return hex;
 }
 

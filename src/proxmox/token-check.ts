@@ -1,11 +1,7 @@
 // A token should only be able to look. This reads the token's own privileges and names every one
 // that could change something (power, modify, allocate, migrate, console...).
+import type { ApiDescription } from './api/index.js';
 import type { Upstream } from './client.js';
-
-export const PERMISSIONS_PATH = '/access/permissions';
-
-/** Privileges that only let the holder read. */
-const READ_ONLY = /\.Audit$|^Sys\.Syslog$/;
 
 export interface TokenCheck {
   ok: boolean;
@@ -14,15 +10,15 @@ export interface TokenCheck {
   error?: string;
 }
 
-export async function checkTokenPrivileges(upstream: Upstream, timeoutMs: number): Promise<TokenCheck> {
-  const res = await upstream.get({ template: PERMISSIONS_PATH, path: {}, query: {}, signal: AbortSignal.timeout(timeoutMs) });
+export async function checkTokenPrivileges(upstream: Upstream, timeoutMs: number, api: ApiDescription): Promise<TokenCheck> {
+  const res = await upstream.get({ template: api.permissionsPath, path: {}, query: {}, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) return { ok: false, excess: [], error: `${res.status || res.kind} ${res.message}` };
   const excess: string[] = [];
   if (typeof res.data === 'object' && res.data !== null) {
     for (const [path, privs] of Object.entries(res.data).sort(([a], [b]) => a.localeCompare(b))) {
       if (typeof privs !== 'object' || privs === null) continue;
       const bad = Object.entries(privs as Record<string, unknown>)
-        .filter(([priv, granted]) => granted !== 0 && granted !== '0' && !READ_ONLY.test(priv))
+        .filter(([priv, granted]) => granted !== 0 && granted !== '0' && !api.readOnlyPrivilege.test(priv))
         .map(([priv]) => priv)
         .sort();
       if (bad.length > 0) excess.push(`${path}: ${bad.join(', ')}`);
@@ -31,9 +27,9 @@ export async function checkTokenPrivileges(upstream: Upstream, timeoutMs: number
   return { ok: excess.length === 0, excess };
 }
 
-export function describeExcess(tokenId: string, excess: string[]): string {
+export function describeExcess(tokenId: string, excess: string[], api: ApiDescription): string {
   return (
     `the token ${tokenId} holds privileges beyond read-only auditing: ${excess.join('; ')}. ` +
-    'This server never uses them, but a read-only token is the last line of defence: create a token with privilege separation and grant it only the PVEAuditor role on / (see README, "Create a read-only token").'
+    `This server never uses them, but a read-only token is the last line of defence: create a token with privilege separation and grant it only ${api.readOnlyGrant} (see README, "Create a read-only token").`
   );
 }

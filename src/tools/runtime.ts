@@ -5,8 +5,10 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Logger } from '../logger.js';
 import type { CompiledTool, ErrorRule } from '../manifest/compile.js';
+import type { ApiDescription } from '../proxmox/api/index.js';
 import type { Upstream, UpstreamFailure } from '../proxmox/client.js';
-import { redactText, sanitizeText } from '../sanitize.js';
+import { sanitizeText } from '../sanitize.js';
+import { redactText, redactValue } from '../secrets.js';
 import { keepListing, listRows, pageOf, pageWindow, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
 import { createSnapshots, questionKey } from './listing-cache.js';
 
@@ -21,6 +23,8 @@ export interface RuntimeLimits {
   maxResultBytes: number;
   rateLimitPerMinute: number;
   maxArgumentBytes: number;
+  /** The API spoken to: what its failures mean. */
+  api: ApiDescription;
 }
 
 export interface Runtime {
@@ -46,13 +50,13 @@ function createRateLimiter(perMinute: number): () => boolean {
 }
 
 function proxmoxWords(f: UpstreamFailure): string {
-  return redactText(sanitizeText(f.message.replace(/\s+$/, ''), 300));
+  return sanitizeText(f.message.replace(/\s+$/, ''), 300);
 }
 
 /** What went wrong, in words that tell the model what to do next. */
-export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Record<string, unknown>, timeoutMs: number): string {
+export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Record<string, unknown>, timeoutMs: number, api: ApiDescription): string {
   const words = proxmoxWords(f);
-  const node = typeof args.node === 'string' ? args.node : undefined;
+  const node = typeof args.node === 'string' ? sanitizeText(args.node, 64) : undefined;
   switch (f.kind) {
     case 'timeout':
       return `Proxmox did not answer within ${Math.max(1, Math.round(timeoutMs / 1000))} s. The host or node may be overloaded or unreachable; try again later, or ask for less (a smaller limit or timeframe).`;
@@ -65,26 +69,19 @@ export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Re
     case 'invalid-json':
       return `Proxmox sent an answer that could not be read (${words}). Try again; if it persists the host may be behind a proxy that rewrites answers.`;
     case 'refused':
-      return `Request refused before it was sent: ${words}. Use values returned by other tools (for example node names from get_nodes).`;
+      return `Request refused before it was sent: ${words}. Use values returned by other tools (names and IDs they list).`;
     case 'http':
       break;
   }
   const s = f.status;
   if (s === 401) return 'Proxmox rejected the API token (401). The operator must check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET; retrying will not help.';
-  if (s === 403) return `Permission denied by Proxmox: ${words}. The token lacks this privilege (${tool.privilege}); the operator can grant the PVEAuditor role on / to the token. Other tools may still work.`;
-  if (s === 595 || s === 596) {
-    return `Node ${node ?? ''} is unreachable (${words}). It is probably offline: check get_nodes or get_cluster_status; cluster-wide tools still answer.`.replace('Node  is', 'The node is');
-  }
+  if (s === 403) return `Permission denied by Proxmox: ${words}. The token lacks this privilege (${tool.privilege}); the operator can grant ${api.readOnlyGrant} to the token. Other tools may still work.`;
   if (s === 400) {
-    const detail = f.errors ? Object.entries(f.errors).map(([k, v]) => `${k}: ${redactText(sanitizeText(v, 200))}`).join('; ') : words;
+    const detail = f.errors ? Object.entries(f.errors).map(([k, v]) => `${sanitizeText(k, 64)}: ${sanitizeText(v, 200)}`).join('; ') : words;
     return `Proxmox refused the arguments (${detail}). Fix them and call again.`;
   }
-  if (/hostname lookup '.*' failed|no such node|node '.*' does not exist/i.test(f.message)) {
-    return `Unknown node${node ? ` "${node}"` : ''}: ${words}. Call get_nodes for the node names.`;
-  }
-  if (/does not exist|not found|no such/i.test(f.message)) {
-    return `Not found: ${words}. Check the IDs: get_vms lists every guest with its node and vmid.`;
-  }
+  const hint = api.failureHints.find((h) => (h.status === undefined || h.status === s) && (h.message === undefined || h.message.test(f.message)));
+  if (hint !== undefined) return hint.describe({ words, node, path: tool.path });
   if (s === 501) return `This Proxmox release does not offer ${tool.path} (${words}). The server's pinned API may be newer than the host.`;
   return `Proxmox answered ${s}: ${words}.`;
 }
@@ -106,14 +103,16 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
   const listings = createSnapshots<Listing>();
 
   // Arguments are echoed in some answers ("Unknown node ..."): whatever the model sends, the token
-  // secret never comes back out.
+  // secret never comes back out. The structured answer is redacted as values (its text is its JSON,
+  // made again only when something changed); a failure's text is a sentence, redacted as text.
   const hideSecret = (result: ToolResult): ToolResult => {
-    if (upstream.redact === undefined) return result;
-    const text = upstream.redact(result.text);
-    if (text === result.text) return result;
-    const out: ToolResult = { text, isError: result.isError };
-    if (result.structuredContent !== undefined) out.structuredContent = JSON.parse(upstream.redact(JSON.stringify(result.structuredContent))) as Record<string, unknown>;
-    return out;
+    if (result.structuredContent === undefined) {
+      const text = redactText(result.text);
+      return text === result.text ? result : { text, isError: result.isError };
+    }
+    const structured = redactValue(result.structuredContent) as Record<string, unknown>;
+    if (structured === result.structuredContent) return result;
+    return { structuredContent: structured, text: JSON.stringify(structured), isError: result.isError };
   };
 
   return {
@@ -192,7 +191,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
       }
       if (rule !== undefined) return failure(`${rule.message} (${proxmoxWords(res)})`);
-      return failure(describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs)));
+      return failure(describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs), limits.api));
     }
     logger.debug(`${tool.name}: ok in ${Date.now() - started} ms`);
 

@@ -2,7 +2,7 @@
 // not enough. Several GETs stream backup contents, upgrade the connection to a backup or restore
 // protocol, open a terminal, answer with keys or secrets, reach out to other hosts, or (one of them)
 // change state. Each entry says why; the manifest check prints it when tools-pbs.yaml names such a path.
-import type { DeniedPath } from '../deny-list.js';
+import type { DeniedPath } from './types.js';
 
 const P = '[^/]+';
 
