@@ -117,7 +117,11 @@ export function checkRequest(
     if (!SAFE_SEGMENT.test(value)) throw new GuardError('refused: unsafe characters in a path value');
     const decoded = decodeOrRefuse(value);
     // eslint-disable-next-line no-control-regex
-    if (decoded === '.' || decoded === '..' || /[/\\\u0000-\u001f\u007f]/.test(decoded)) throw new GuardError('refused: a path value may not be . or .. or hold / \\ or controls');
+    // A backslash only as the `\xHH` escape Proxmox Backup Server writes into task IDs
+    // (`store1\x3ajob`), which no URL or path parser reads as a separator.
+    if (decoded === '.' || decoded === '..' || /[/\u0000-\u001f\u007f]|\\(?!x[0-9a-fA-F]{2})/.test(decoded)) {
+      throw new GuardError('refused: a path value may not be . or .. or hold / \\ or controls');
+    }
     if (values !== undefined && decoded !== String(values[name])) throw new GuardError(`refused: the URL does not carry the validated value of ${name}`);
   });
   for (const [name, value] of url.searchParams) {
