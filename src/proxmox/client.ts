@@ -116,9 +116,9 @@ export function checkRequest(
     const value = m[i + 1] ?? '';
     if (!SAFE_SEGMENT.test(value)) throw new GuardError('refused: unsafe characters in a path value');
     const decoded = decodeOrRefuse(value);
-    // eslint-disable-next-line no-control-regex
     // A backslash only as the `\xHH` escape Proxmox Backup Server writes into task IDs
     // (`store1\x3ajob`), which no URL or path parser reads as a separator.
+    // eslint-disable-next-line no-control-regex
     if (decoded === '.' || decoded === '..' || /[/\u0000-\u001f\u007f]|\\(?!x[0-9a-fA-F]{2})/.test(decoded)) {
       throw new GuardError('refused: a path value may not be . or .. or hold / \\ or controls');
     }
