@@ -201,8 +201,14 @@ describe('every Proxmox Backup Server tool over stdio', () => {
     }
   });
 
-  it('never shows the secret, and logs only to stderr', () => {
+  it('never shows the secret, not even when PBS echoes the token header in an error, and logs only to stderr', async () => {
+    const echoed = `authentication failed - bad header 'PBSAPIToken=${fake.tokenId}:${fake.tokenSecret}'`;
+    const text = await upstreamFailure('pbs_list_remotes', {}, '/config/remote', 400, echoed);
+    expect(text).toContain('bad header');
+    expect(text).not.toContain(fake.tokenSecret);
+    expect(text).not.toContain(fake.tokenSecret.slice(0, 12));
     expect(mcp.stderr()).toContain('serving 16 read-only tools');
+    expect(mcp.stderr()).toContain('bad header');
     expect(mcp.stderr()).not.toContain(fake.tokenSecret);
   });
 });
