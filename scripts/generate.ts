@@ -3,7 +3,8 @@
 // server loads at start-up, and the README tool tables. CI runs it and fails on a diff.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeBindings } from './bindings.js';
-import { compileManifestFor, ManifestError, type CompiledManifest } from '../src/manifest/compile.js';
+import { compileManifest, ManifestError, type CompiledManifest } from '../src/manifest/compile.js';
+import { apiById, type ApiDescription } from '../src/proxmox/api/index.js';
 import { PINS } from './spec-pull.js';
 
 const TABLE_START = '<!-- tools:start (generated from tools.yaml by npm run generate) -->';
@@ -40,17 +41,22 @@ export function toolTable(manifest: CompiledManifest, start = TABLE_START, end =
   ].join('\n');
 }
 
-export function compileProjectManifest(api: keyof typeof PINS = 'pve'): CompiledManifest {
-  const pin = PINS[api];
-  return compileManifestFor(readFileSync(pin.toolsFile, 'utf8'), JSON.parse(readFileSync(pin.specFile, 'utf8')), api);
+function describedApi(id: keyof typeof PINS): ApiDescription {
+  const api = apiById(id);
+  if (api === undefined) throw new Error(`no API description "${id}"`);
+  return api;
+}
+
+export function compileProjectManifest(id: keyof typeof PINS = 'pve'): CompiledManifest {
+  const api = describedApi(id);
+  return compileManifest(readFileSync(api.manifestFile, 'utf8'), JSON.parse(readFileSync(api.specFile, 'utf8')), api);
 }
 
 async function main(): Promise<void> {
   const counts: string[] = [];
   for (const api of ['pve', 'pbs'] as const) {
-    const pin = PINS[api];
     const out = OUTPUTS[api];
-    await writeBindings(pin.specFile, pin.bindingsFile);
+    await writeBindings(describedApi(api).specFile, PINS[api].bindingsFile);
     let manifest: CompiledManifest;
     try {
       manifest = compileProjectManifest(api);

@@ -9,8 +9,8 @@ export const REDACTED = '[redacted]';
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-// A token header of any known API (`PVEAPIToken=user@realm!name=SECRET`,
-// `PBSAPIToken=user@realm!name:SECRET`) or a session cookie, echoed into text.
+// The token header of any known API (scheme=user@realm!name, the separator, the secret) or its
+// session cookie, echoed into text.
 const HEADER_WORDS = API_DESCRIPTIONS.flatMap((a) => [a.auth.scheme, a.auth.cookie]);
 const HEADER_HINT = new RegExp(HEADER_WORDS.map(escapeRegExp).join('|'));
 const HEADER = new RegExp(

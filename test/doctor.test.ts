@@ -2,7 +2,7 @@
 // setup, exit code 0 only when nothing failed, and never the secret.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditorToken, makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
+import { auditorToken, makeCluster, makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, fakeEnv } from './support/mcp.js';
 import { pbsToken, startFakePbs, type FakePbs } from './fake-pbs/index.js';
 
@@ -119,6 +119,39 @@ describe('proxmox-mcp doctor', () => {
     expect(r.stderr).toMatch(/^FAIL\s+configuration\s+PROXMOX_HOST must be a host name/m);
     expect(verdicts(r.stderr)).toEqual({ configuration: 'FAIL' });
     expect(r.status).toBe(1);
+  });
+
+  it('a token ID holding the secret is refused without printing it', async () => {
+    for (const tokenId of [`${fake.tokenId}=${fake.tokenSecret}`, `PVEAPIToken=${fake.tokenId}=${fake.tokenSecret}`]) {
+      const r = await doctor(fakeEnv(fake, { PROXMOX_TOKEN_ID: tokenId }));
+      expect(r.stderr).toMatch(/^FAIL\s+configuration\s+PROXMOX_TOKEN_ID /m);
+      expect(r.stderr).not.toContain(fake.tokenSecret.slice(0, 8));
+      expect(r.stderr).not.toContain(fake.tokenSecret.slice(-8));
+      expect(r.status).toBe(1);
+    }
+  });
+});
+
+describe('proxmox-mcp doctor with a hostile host', () => {
+  // Privilege names, paths and the version come from the host: none of their control characters may
+  // reach the terminal (ESC [8m would hide the warning that follows it).
+  const HOSTILE = makeToken('ops@pve!odd', { '/\u001b]0;title\u0007': { ...PVE_AUDITOR, 'VM.\u001b[8mPowerMgmt\u202e': 1 } });
+  let fake: FakeProxmox;
+  beforeAll(async () => {
+    const cluster = makeCluster();
+    cluster.version = { ...cluster.version, version: '9.1.1\u001b[2J\u0007\u202e' };
+    fake = await startFakeProxmox({ tokens: [HOSTILE], cluster });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  it('prints privileges and the version without control, bidi or invisible characters', async () => {
+    const r = await doctor(fakeEnv(fake));
+    expect(r.stderr).toMatch(/^WARN\s+token privileges\s+the token ops@pve!odd holds .*VM\.\[8mPowerMgmt/m);
+    expect(r.stderr).toMatch(/Proxmox VE 9\.1\.1\[2J/);
+    // eslint-disable-next-line no-control-regex -- exactly what must not reach a terminal
+    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e]/);
   });
 });
 

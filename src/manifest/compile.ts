@@ -1,7 +1,7 @@
 // Turns `tools.yaml` into the compiled manifest the runtime executes, checking it against its own
 // schema and against the pinned Proxmox API. Runs at build time (npm run generate) and at start-up
 // when a custom manifest is given; the result is plain JSON so it can be prebuilt.
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { DEFAULT_API, apiById, deniedReason, type ApiDescription } from '../proxmox/api/index.js';
 import { manifestSchema } from './schema.js';
@@ -201,7 +201,21 @@ function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, pat
   return file;
 }
 
-const STRICT_AJV = (): Ajv2020 => new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false });
+// One instance for every tool: building an Ajv compiles its meta-schemas, which cost more than any
+// tool's own schema. Compiled validators of the spec's parameter rules are kept by their text, since
+// many tools share them (node, vmid, ...).
+let strictAjv: Ajv2020 | undefined;
+const STRICT_AJV = (): Ajv2020 => (strictAjv ??= new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false }));
+const specRules = new Map<string, ValidateFunction>();
+function specRule(schema: JsonSchema): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = specRules.get(key);
+  if (validate === undefined) {
+    validate = STRICT_AJV().compile(schema);
+    specRules.set(key, validate);
+  }
+  return validate;
+}
 
 // Left out of tools/list but still checked on every call: lengths, patterns, bounds nobody reaches
 // (a VM ID's 999999999), paging bounds (an out-of-range limit gets an error saying the range), and
@@ -349,7 +363,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
       }
       if (upstreamQuery.has(k)) problem(['query', k], 'is also an argument');
       const specSchema = cleanSchema(sp.schema ?? {}) as JsonSchema;
-      const ok = STRICT_AJV().compile(specSchema)(v);
+      const ok = specRule(specSchema)(v);
       if (!ok) problem(['query', k], `${JSON.stringify(v)} does not satisfy the spec's rule for "${k}"`);
       fixedQuery[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
     }

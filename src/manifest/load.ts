@@ -22,7 +22,10 @@ function packageRoot(): string {
   return dir;
 }
 
-export const SPEC_FILE = join(packageRoot(), 'spec', 'proxmox-ve.openapi.json');
+/** The pinned schema of an API, in the package folder. */
+export function specFile(api: ApiDescription): string {
+  return join(packageRoot(), api.specFile);
+}
 
 export async function loadManifest(toolsFile: string | undefined, api: ApiDescription = DEFAULT_API): Promise<CompiledManifest> {
   if (toolsFile === undefined) {
@@ -37,5 +40,5 @@ export async function loadManifest(toolsFile: string | undefined, api: ApiDescri
   } catch {
     throw new Error(`PROXMOX_MCP_TOOLS: cannot read ${toolsFile}`);
   }
-  return compileManifest(text, JSON.parse(readFileSync(join(packageRoot(), api.specFile), 'utf8')), api);
+  return compileManifest(text, JSON.parse(readFileSync(specFile(api), 'utf8')), api);
 }

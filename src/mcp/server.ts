@@ -5,16 +5,19 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import type { CompiledManifest, CompiledTool } from '../manifest/compile.js';
 import type { Logger } from '../logger.js';
 import type { Runtime } from '../tools/runtime.js';
+import { sanitizeText } from '../sanitize.js';
+import { VERSION } from '../version.js';
 
 export const SERVER_NAME = 'proxmox-mcp';
-export const SERVER_VERSION = '0.1.0';
+export const SERVER_VERSION = VERSION;
 
 function describeArgumentError(e: ErrorObject, schema: JsonSchemaType): string {
   const name = e.instancePath === '' ? 'arguments' : `"${e.instancePath.slice(1).replace(/\//g, '.')}"`;
   const props = Object.keys((schema as { properties?: object }).properties ?? {});
   switch (e.keyword) {
     case 'additionalProperties':
-      return `unknown argument "${String(e.params.additionalProperty)}"; this tool takes ${props.length ? props.join(', ') : 'no arguments'}`;
+      // The name is the caller's: it may be anything, a pasted secret included.
+      return `unknown argument "${sanitizeText(String(e.params.additionalProperty), 64)}"; this tool takes ${props.length ? props.join(', ') : 'no arguments'}`;
     case 'required':
       return `missing required argument "${String(e.params.missingProperty)}"`;
     case 'pattern':
@@ -59,7 +62,7 @@ export interface ServerDeps {
 }
 
 const PVE_INSTRUCTIONS =
-  'Read-only access to a Proxmox VE cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).';
+  'Read-only access to a Proxmox cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).';
 
 export function createMcpServer({ manifest, runtime, logger, maxArgumentElements = 256, instructions = PVE_INSTRUCTIONS }: ServerDeps): McpServer {
   const server = new McpServer(
