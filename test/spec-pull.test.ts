@@ -231,7 +231,8 @@ describe('spec:pull arguments', () => {
 
   it('takes --api pbs, whose hosts serve the schema on port 8007 under /docs/', () => {
     expect(parseArgs(['--api', 'pbs', '--from', 'pbs1'])).toMatchObject({ api: 'pbs', from: 'pbs1' });
-    expect(parseArgs(['--from', 'pve1']).api).toBe('pve');
+    // Without --api, PROXMOX_SERVICE decides, as it does for the server.
+    expect(parseArgs(['--from', 'pve1']).api).toBeUndefined();
     expect(() => parseArgs(['--api', 'pmg', '--from', 'x'])).toThrow(/pve or pbs/);
     expect(resolveSource('pbs1.example.com', pbs)).toEqual({ kind: 'url', url: new URL('https://pbs1.example.com:8007/docs/api-viewer/apidoc.js') });
     expect(detectRelease({ kind: 'file', path: '/x/apidoc-2026-07.js' }, undefined, PINS.pbs)).toBe('2026-07');
@@ -282,6 +283,17 @@ describe.skipIf(!haveBackupReference)('spec:pull --api pbs between the reference
     expect(read(join(root, 'spec', 'proxmox-backup.openapi.json'))).toBe(pinned);
     expect(read(join(root, 'spec', 'proxmox-backup.lock.json'))).toBe(lock);
     expect(read(join(root, 'src', 'generated', 'proxmox-backup-api.ts'))).toBe(read(join(repo, 'src', 'generated', 'proxmox-backup-api.ts')));
+  });
+
+  it('takes the API from PROXMOX_SERVICE when --api is not given', async () => {
+    const root = tempDir();
+    cpSync(join(repo, 'spec'), join(root, 'spec'), { recursive: true });
+    cpSync(join(repo, 'tools-pbs.yaml'), join(root, 'tools-pbs.yaml'));
+    const io = capture({ PROXMOX_SERVICE: 'PBS' });
+    expect(await specPull({ from: join(backupReference, 'apidoc-2026-07.js'), root, dryRun: true }, io)).toBe(0);
+    expect(io.stdout()).toContain('Upgrade report: Proxmox Backup Server 2026-07 -> 2026-07');
+    expect(io.stdout()).toContain('GET paths: 185 -> 185 (0 added, 0 removed)');
+    expect(io.stdout()).toContain('dry run: nothing was written.');
   });
 });
 

@@ -58,7 +58,7 @@ export async function runDoctor(env: Record<string, string | undefined> = proces
     const [major, minor] = running.split('.');
     const [pinMajor, pinMinor] = api.pinnedRelease.split('.');
     const pull = `npm run spec:pull --${api.id === DEFAULT_API.id ? '' : ` --api ${api.id}`} --from ${config.host}`;
-    // A pin named by its file's date (Proxmox Backup Server's viewer file carries no release) cannot be compared.
+    // A pin named by its file's date (a viewer file that carries no release number) cannot be compared.
     if (!/^\d+\.\d+/.test(api.pinnedRelease)) {
       report('PASS', 'release', `${api.product} ${running}; API pinned from the schema file of ${api.pinnedRelease} ("${pull}" pins this host's own)`);
     } else if (major === pinMajor && minor === pinMinor) report('PASS', 'release', `${api.product} ${running}; pinned API ${api.pinnedRelease}`);

@@ -67,7 +67,7 @@ function readStartup(): { startup: Startup; config: Config } | undefined {
   const env = process.env;
   if (process.argv.length > 2 || env.PROXMOX_MCP_BUILD_CODE_CACHE === '1' || env.PROXMOX_MCP_NO_FAST_START === '1') return undefined;
   try {
-    // A custom manifest, another API's tools (startup.json holds Proxmox VE's) or the strict token
+    // A custom manifest, another API's tools (startup.json holds the default API's) or the strict token
     // check changes what is answered, or when: no fast path.
     const config = loadConfig();
     if (config.toolsFile !== undefined || config.requireReadonlyToken || config.api.id !== 'pve') return undefined;

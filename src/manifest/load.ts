@@ -1,6 +1,6 @@
-// The built-in manifests are compiled at build time (src/generated/manifest.json for Proxmox VE,
-// manifest-pbs.json for Proxmox Backup Server); a custom one (PROXMOX_MCP_TOOLS) is compiled and
-// checked against the API's pinned spec and deny-list at start-up.
+// The built-in manifests, one per API, are compiled at build time (src/generated/manifest*.json); a
+// custom one (PROXMOX_MCP_TOOLS) is compiled and checked against the API's pinned spec and deny-list
+// at start-up.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

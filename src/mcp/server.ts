@@ -57,7 +57,7 @@ export interface ServerDeps {
   runtime: Runtime;
   logger: Logger;
   maxArgumentElements?: number;
-  /** What the host shows the model first; Proxmox VE's when not given. */
+  /** What the host shows the model first; the default API's when not given. */
   instructions?: string;
 }
 

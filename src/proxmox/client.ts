@@ -116,7 +116,7 @@ export function checkRequest(
     const value = m[i + 1] ?? '';
     if (!SAFE_SEGMENT.test(value)) throw new GuardError('refused: unsafe characters in a path value');
     const decoded = decodeOrRefuse(value);
-    // A backslash only as the `\xHH` escape Proxmox Backup Server writes into task IDs
+    // A backslash only as the `\xHH` escape some APIs write into task IDs
     // (`store1\x3ajob`), which no URL or path parser reads as a separator.
     // eslint-disable-next-line no-control-regex
     if (decoded === '.' || decoded === '..' || /[/\u0000-\u001f\u007f]|\\(?!x[0-9a-fA-F]{2})/.test(decoded)) {
@@ -189,7 +189,7 @@ function parseEnvelope(status: number, reason: string, text: string, errorBody: 
   // 401 and 595 answer with an empty or plain-text body; others may carry message/errors.
   let message = reason;
   let errors: Record<string, string> | undefined;
-  // Proxmox Backup Server: the body is the message as text, whatever the Content-Type says.
+  // An API whose errors are plain text: the body is the message, whatever the Content-Type says.
   if (errorBody === 'text' && text.trim() !== '') message = text;
   else if (text.trim().startsWith('{')) {
     try {

@@ -76,8 +76,8 @@ export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Re
   const s = f.status;
   if (s === 401) return 'Proxmox rejected the API token (401). The operator must check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET; retrying will not help.';
   if (s === 403) return `Permission denied by Proxmox: ${words}. The token lacks this privilege (${tool.privilege}); the operator can grant ${api.readOnlyGrant} to the token. Other tools may still work.`;
-  // Before the generic 400: Proxmox Backup Server answers 400 to any failure its handler gives no
-  // status, an unknown datastore included.
+  // Before the generic 400: an API may answer 400 to any failure its handler gives no status, an
+  // unknown name included.
   const hint = api.failureHints.find((h) => (h.status === undefined || h.status === s) && (h.message === undefined || h.message.test(f.message)));
   if (hint !== undefined) return hint.describe({ words, node, path: tool.path });
   if (s === 400) {
