@@ -63,6 +63,12 @@ describe('every Proxmox Backup Server tool over stdio', () => {
     expect(mcp.client.getInstructions()).toContain('Proxmox Backup Server');
   });
 
+  it('matches the committed tools/list snapshot of the PBS tools', async () => {
+    // Update deliberately with `npx vitest run -u`: any change to the PBS tool surface shows in review.
+    const { tools } = await mcp.client.listTools();
+    await expect(`${JSON.stringify(tools, null, 2)}\n`).toMatchFileSnapshot('./__snapshots__/tools-list-pbs.json');
+  });
+
   it('pbs_list_datastores: usage and estimated full date; a server error in PBS words', async () => {
     const r = await call(mcp.client, 'pbs_list_datastores');
     expect(r.isError).toBe(false);
