@@ -6,6 +6,9 @@ import { call, connect, fakeEnv, type Connected } from './support/mcp.js';
 import manifest from '../src/generated/manifest-pbs.json' with { type: 'json' };
 import pveManifest from '../src/generated/manifest.json' with { type: 'json' };
 import { pbs } from '../src/proxmox/api/pbs.js';
+import { SpecIndex, validateParams } from './fake-proxmox/spec.js';
+
+const PBS_SPEC = SpecIndex.load(new URL('../spec/proxmox-backup.openapi.json', import.meta.url).pathname);
 
 const NODE = { node: 'localhost' };
 
@@ -197,12 +200,35 @@ describe('every Proxmox Backup Server tool over stdio', () => {
     expect(await upstreamFailure('pbs_list_remotes', {}, '/config/remote', 403, 'permission check failed')).toMatch(/Permission denied.*Remote\.Audit/);
   });
 
+  it('answers hostile arguments to every tool without sending anything outside its template', async () => {
+    const hostile = ['..', '../..', '%2e%2e', 'a/b', '\\', 'store1\\..', 'x\r\nX-Injected: 1', '\u0000', 'store1?x=1', 'store1#f', '__proto__', 'A'.repeat(5000), '\u202Estore1'];
+    for (const tool of manifest.tools) {
+      const props = tool.inputSchema.properties as Record<string, { type?: string; enum?: unknown[] }>;
+      for (const [arg, schema] of Object.entries(props)) {
+        if (schema.type !== 'string' && schema.enum === undefined) continue;
+        for (const value of hostile) {
+          const base: Record<string, unknown> = 'node' in props ? { ...NODE } : {};
+          if ('store' in props && tool.inputSchema.required?.includes('store') === true) base.store = 'store1';
+          if ('upid' in props) base.upid = 'UPID:pbs1:000003E9:0007A121:00000001:6A1888E0:garbage_collection:store1:root@pam:';
+          const r = await call(mcp.client, tool.name, { ...base, [arg]: value });
+          expect(typeof r.text, `${tool.name} ${arg}`).toBe('string');
+        }
+      }
+    }
+    expect((await call(mcp.client, 'pbs_version')).isError).toBe(false);
+  });
+
   it('sent only GETs to the PBS templates the manifest allows (and the token check), with the PBS token header', () => {
     const allowed = [...manifest.tools.map((t) => t.path), pbs.permissionsPath, pbs.versionPath].map(templateRegex);
     expect(fake.requests.length).toBeGreaterThan(20);
     for (const r of fake.requests) {
       expect(r.method).toBe('GET');
       expect(allowed.some((re) => re.test(r.path)), r.path).toBe(true);
+      // Every value sent satisfies the pin: arguments are checked against its rules before sending.
+      const segments = r.path.slice('/api2/json'.length).split('/').filter((x) => x !== '').map(decodeURIComponent);
+      const match = PBS_SPEC.match('GET', segments);
+      expect(match?.op, r.path).toBeDefined();
+      if (match?.op !== undefined) expect(validateParams(match.op, match.pathParams, r.query, { search: true }), r.path).toEqual({});
       expect(r.headers.authorization).toBe(`PBSAPIToken=${fake.tokenId}:${fake.tokenSecret}`);
     }
   });
