@@ -137,6 +137,8 @@ interface RawManifest {
 }
 
 export const MAX_PAGE = 500;
+/** Furthest a page may start: no listing Proxmox gives is longer, and larger numbers print as 1e+21. */
+export const MAX_OFFSET = 1_000_000;
 const DEFAULT_PAGE = 50;
 
 /** Drops our `x-` facts so a schema compiles under ajv's strict mode and stays small in tools/list. */
@@ -202,10 +204,13 @@ function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, pat
 }
 
 // One instance for every tool: building an Ajv compiles its meta-schemas, which cost more than any
-// tool's own schema. Compiled validators of the spec's parameter rules are kept by their text, since
-// many tools share them (node, vmid, ...).
+// tool's own schema. No meta-schema check either (compiling the 2020-12 meta-schema costs more than
+// all tools together): strict mode still refuses unknown keywords, and Ajv checks each keyword's value
+// type while compiling (`enum: "x"`, `maxLength: "8"`), so a schema that compiles here is one Ajv can
+// apply. Compiled validators of the spec's parameter rules are kept by their text, since many tools
+// share them (node, vmid, ...).
 let strictAjv: Ajv2020 | undefined;
-const STRICT_AJV = (): Ajv2020 => (strictAjv ??= new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false }));
+const STRICT_AJV = (): Ajv2020 => (strictAjv ??= new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false, validateSchema: false }));
 const specRules = new Map<string, ValidateFunction>();
 function specRule(schema: JsonSchema): ValidateFunction {
   const key = JSON.stringify(schema);
@@ -231,6 +236,7 @@ function listed(schema: JsonSchema): JsonSchema {
       // An enum says its type already.
       if (k === 'type' && s.enum !== undefined) continue;
       if (k === 'maximum' && typeof v === 'number' && v >= 1e6) continue;
+      if (k === 'minimum' && typeof v === 'number' && v <= -1e6) continue;
       out[k] = k === 'items' && typeof v === 'object' && v !== null ? strip(v as JsonSchema) : v;
     }
     return out;
@@ -347,6 +353,13 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
           if (sp.required === true) upstreamRequired.push(upstream);
         }
       }
+      // Every whole number sent to Proxmox is bounded: beyond 2^53 it is no longer exact, and from
+      // 1e21 on it is written in exponent form, which Proxmox does not read as an integer.
+      if (where !== 'filter' && typesOf(schema).includes('integer')) {
+        if (arg === 'offset' || upstream === 'start') schema = { ...schema, maximum: Math.min(MAX_OFFSET, typeof schema.maximum === 'number' ? schema.maximum : MAX_OFFSET) };
+        schema.maximum ??= Number.MAX_SAFE_INTEGER;
+        schema.minimum ??= Number.MIN_SAFE_INTEGER;
+      }
       if (p.description !== undefined) schema = { ...schema, description: p.description };
       properties[arg] = schema;
       if (isRequired) required.push(arg);
@@ -380,7 +393,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
       }
       if (paged) {
         properties.limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE };
-        properties.offset = { type: 'integer', minimum: 0 };
+        properties.offset = { type: 'integer', minimum: 0, maximum: MAX_OFFSET };
       }
     } else {
       for (const k of ['rows', 'extras', 'key', 'sort', 'pluck', 'page', 'rows_with'] as const) {
