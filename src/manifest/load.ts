@@ -29,8 +29,9 @@ export function specFile(api: ApiDescription): string {
 
 export async function loadManifest(toolsFile: string | undefined, api: ApiDescription = DEFAULT_API): Promise<CompiledManifest> {
   if (toolsFile === undefined) {
+    // Each API's built-in manifest is compiled against its own pin; an API without one brings its own.
     const prebuilt = PREBUILT[api.id];
-    if (prebuilt === undefined) throw new Error(`proxmox-mcp: no built-in manifest for ${api.product}`);
+    if (prebuilt === undefined) throw new Error(`there is no built-in manifest for ${api.product}: set PROXMOX_MCP_TOOLS to a tools.yaml written for its API`);
     return prebuilt as CompiledManifest;
   }
   const { compileManifest } = await import('./compile.js');
