@@ -92,7 +92,7 @@ async function fetchSource(source: Source, connection: ConnectionSettings): Prom
   // A schema file is far larger than any API answer, and a busy host may be slow to send it.
   const agent = createAgent(tlsSettings(connection), { maxResponseBytes: MAX_BYTES, requestTimeoutMs: 60_000 });
   try {
-    const response = await createFetch(agent, { bytes: true })(source.url, { headers: { accept: '*/*' } });
+    const response = await createFetch(agent)(source.url, { headers: { accept: '*/*', 'accept-encoding': 'identity' } });
     if (!response.ok) throw new Error(`GET ${source.url.href} answered ${response.status} ${response.statusText}`);
     return Buffer.from(await response.arrayBuffer());
   } finally {

@@ -1,13 +1,22 @@
-// The server factory: configuration and transport in, a ready MCP server out. Tests inject `fetch`
-// and a manifest; the entry point passes the real ones.
+// Composes configuration, manifest, the upstream client and the runtime into what a serving entry
+// needs: a factory of MCP servers that all share one upstream client (and so one connection pool),
+// one runtime (rate limit, listing cache) and one set of compiled validators. Tests inject `fetch`.
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from './cli/config.js';
 import type { Logger } from './logger.js';
 import type { CompiledManifest } from './manifest/compile.js';
-import { createMcpServer } from './mcp/server.js';
+import { createServerFactory } from './mcp/server.js';
 import { createUpstream, type Upstream } from './proxmox/client.js';
 import { upstreamOptions } from './proxmox/upstream-options.js';
 import { createRuntime } from './tools/runtime.js';
+
+export interface ProxmoxApp {
+  /** A fresh MCP server on the shared dependencies: one per connection or request. */
+  createServer: () => McpServer;
+  upstream: Upstream;
+  /** Drops the upstream connections, with any request still running. */
+  close(): Promise<void>;
+}
 
 export interface ProxmoxServer {
   mcp: McpServer;
@@ -15,16 +24,22 @@ export interface ProxmoxServer {
   close(): Promise<void>;
 }
 
-export function createProxmoxServer(config: Config, manifest: CompiledManifest, logger: Logger, fetch?: typeof globalThis.fetch): ProxmoxServer {
+export function createProxmoxApp(config: Config, manifest: CompiledManifest, logger: Logger, fetch?: typeof globalThis.fetch): ProxmoxApp {
   const upstream = createUpstream({ ...upstreamOptions(config, manifest.tools.map((t) => t.path)), ...(fetch ? { fetch } : {}) });
   const runtime = createRuntime(upstream, config, logger);
-  const mcp = createMcpServer({ manifest, runtime, logger });
+  return { createServer: createServerFactory({ manifest, runtime, logger }), upstream, close: () => upstream.close() };
+}
+
+/** One MCP server with its own upstream client. */
+export function createProxmoxServer(config: Config, manifest: CompiledManifest, logger: Logger, fetch?: typeof globalThis.fetch): ProxmoxServer {
+  const app = createProxmoxApp(config, manifest, logger, fetch);
+  const mcp = app.createServer();
   return {
     mcp,
-    upstream,
+    upstream: app.upstream,
     async close() {
       await mcp.close();
-      await upstream.close();
+      await app.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 // `proxmox-mcp doctor` against the fake: one verdict per check, a clear failure for each broken
 // setup, exit code 0 only when nothing failed, and never the secret.
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditorToken, makeCluster, makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, fakeEnv } from './support/mcp.js';
@@ -80,7 +81,7 @@ describe('proxmox-mcp doctor', () => {
   });
 
   it('an unreachable port fails reachability', async () => {
-    const r = await doctor(fakeEnv(fake, { PROXMOX_PORT: '1' }));
+    const r = await doctor(fakeEnv(fake, { PROXMOX_PORT: String(await closedPort()) }));
     expect(r.stderr).toMatch(/^FAIL\s+reachability\s+.*connection refused.*check PROXMOX_HOST, PROXMOX_PORT/m);
     expect(r.status).toBe(1);
   });
@@ -153,3 +154,12 @@ describe('proxmox-mcp doctor with a hostile host', () => {
     expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e]/);
   });
 });
+
+/** A port nothing listens on: one the system just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -102,7 +102,7 @@ describe('token privileges at start-up', () => {
 });
 
 function upstreamAnswering(result: UpstreamResult): Upstream {
-  return { get: () => Promise.resolve(result), close: () => Promise.resolve() };
+  return { get: () => Promise.resolve(result), read: () => Promise.resolve(result), close: () => Promise.resolve() };
 }
 
 describe('checkTokenPrivileges', () => {

@@ -35,7 +35,7 @@ export async function runDoctor(env: Record<string, string | undefined> = proces
   const upstream = createUpstream(upstreamOptions(config, []));
   const address = baseUrl(api, config.host, config.port);
   try {
-    const version = await upstream.get({ template: api.versionPath, path: {}, query: {}, signal: AbortSignal.timeout(config.requestTimeoutMs) });
+    const version = await upstream.read(api.versionPath, AbortSignal.timeout(config.requestTimeoutMs));
     if (!version.ok) {
       const f: UpstreamFailure = version;
       const step = f.kind === 'tls' ? 'tls' : f.kind === 'http' && f.status === 401 ? 'authentication' : 'reachability';

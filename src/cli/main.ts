@@ -4,9 +4,9 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { loadManifest } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
-import { createProxmoxServer } from '../app.js';
-import type { Handoff } from './launcher.js';
-import { ServerTransport } from '../mcp/stdio-transport.js';
+import { createProxmoxApp } from '../app.js';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioLines } from '../mcp/stdio.js';
 import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
 
 const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox (stdio)
@@ -39,8 +39,8 @@ function warnAboutTls(config: Config, logger: Logger): void {
   }
 }
 
-async function serve(handoff?: Handoff): Promise<void> {
-  const config = handoff?.config ?? readConfig();
+async function serve(): Promise<void> {
+  const config = readConfig();
   const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret] });
   for (const warning of config.warnings) logger.warn(warning);
   warnAboutTls(config, logger);
@@ -50,11 +50,11 @@ async function serve(handoff?: Handoff): Promise<void> {
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }
-  const server = createProxmoxServer(config, manifest, logger);
+  const app = createProxmoxApp(config, manifest, logger);
 
   let closing = false;
   const tokenCheck = async (): Promise<void> => {
-    const check = await checkTokenPrivileges(server.upstream, config.requestTimeoutMs, config.api);
+    const check = await checkTokenPrivileges(app.upstream, config.requestTimeoutMs, config.api);
     // Input ended while the check was running: stopping cut its request, which says nothing of the token.
     if (closing) return;
     if (check.error !== undefined) {
@@ -72,28 +72,28 @@ async function serve(handoff?: Handoff): Promise<void> {
   // With the strict setting nothing is served before the check passes; otherwise it must not delay start-up.
   if (config.requireReadonlyToken) await tokenCheck();
 
-  const transport = new ServerTransport({ drainMs: config.callTimeoutMs + 1000, ...(handoff === undefined ? {} : { answered: handoff.answered, resume: true }) });
+  // The wire closes at the end of input, once the answers in flight are sent (or the call timeout passed).
+  const wire = new StdioLines({ drainMs: config.callTimeoutMs + 1000, warn: (text) => { logger.warn(text); } });
+  const connection = serveStdio(app.createServer, { transport: wire, onerror: (error) => { logger.debug(error.message); } });
   const shutdown = (): void => {
     if (closing) return;
     closing = true;
-    void server.close().finally(() => process.exit(0));
+    void connection
+      .close()
+      .then(() => app.close())
+      .finally(() => process.exit(0));
   };
-  // The transport closes at the end of input, once the answers in flight are sent.
-  transport.onclose = shutdown;
+  void wire.closed.then(shutdown);
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  await server.mcp.connect(transport);
   logger.info(`serving ${manifest.tools.length} read-only tools for ${config.host}:${config.port} over stdio`);
-  // After the host's first requests (initialize, tools/list) have been answered: at once when the
-  // launcher answered them already. The check also opens the connection the first call will reuse.
-  if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), handoff === undefined ? 300 : 0);
+  // After the host's first requests (initialize, tools/list) have been answered. The check also
+  // opens the connection the first call will reuse.
+  if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), 300);
 }
 
-/**
- * Runs the CLI. `handoff` comes from the launcher when it has already answered the host's first
- * requests (src/cli/launcher.ts).
- */
-export async function main(handoff?: Handoff): Promise<void> {
+/** Runs the CLI. */
+export async function main(): Promise<void> {
   const arg = process.argv[2];
   if (arg === '--version' || arg === '-v') {
     process.stderr.write(`${SERVER_VERSION}\n`);
@@ -109,6 +109,6 @@ export async function main(handoff?: Handoff): Promise<void> {
     return;
   }
   if (arg !== undefined) fail(`unknown argument "${arg}"\n${USAGE}`, 2);
-  await serve(handoff);
+  await serve();
 }
 

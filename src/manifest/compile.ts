@@ -194,10 +194,13 @@ function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, pat
 }
 
 // One instance for every tool: building an Ajv compiles its meta-schemas, which cost more than any
-// tool's own schema. Compiled validators of the spec's parameter rules are kept by their text, since
-// many tools share them (node, vmid, ...).
+// tool's own schema. No meta-schema check either (compiling the 2020-12 meta-schema costs more than
+// all tools together): strict mode still refuses unknown keywords, and Ajv checks each keyword's value
+// type while compiling (`enum: "x"`, `maxLength: "8"`), so a schema that compiles here is one Ajv can
+// apply. Compiled validators of the spec's parameter rules are kept by their text, since many tools
+// share them (node, vmid, ...).
 let strictAjv: Ajv2020 | undefined;
-const STRICT_AJV = (): Ajv2020 => (strictAjv ??= new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false }));
+const STRICT_AJV = (): Ajv2020 => (strictAjv ??= new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false, validateSchema: false }));
 const specRules = new Map<string, ValidateFunction>();
 function specRule(schema: JsonSchema): ValidateFunction {
   const key = JSON.stringify(schema);

@@ -11,7 +11,7 @@ export interface TokenCheck {
 }
 
 export async function checkTokenPrivileges(upstream: Upstream, timeoutMs: number, api: ApiDescription): Promise<TokenCheck> {
-  const res = await upstream.get({ template: api.permissionsPath, path: {}, query: {}, signal: AbortSignal.timeout(timeoutMs) });
+  const res = await upstream.read(api.permissionsPath, AbortSignal.timeout(timeoutMs));
   if (!res.ok) return { ok: false, excess: [], error: `${res.status || res.kind} ${res.message}` };
   const excess: string[] = [];
   if (typeof res.data === 'object' && res.data !== null) {

@@ -59,9 +59,13 @@ export interface ApiDescription {
     pattern: RegExp;
     example: string;
   };
-  /** The API's own version and the caller's own privileges (read by doctor and the token check). */
-  versionPath: string;
-  permissionsPath: string;
+  /**
+   * The API's own version and the caller's own privileges (read by doctor and the token check). The
+   * paths are the same in every Proxmox API; typed as they are, their calls are checked by the
+   * generated bindings.
+   */
+  versionPath: '/version';
+  permissionsPath: '/access/permissions';
   /** Privileges that only let the holder read. */
   readOnlyPrivilege: RegExp;
   /** What to grant a token that should only read, in words: `the PVEAuditor role on /`. */
