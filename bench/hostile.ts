@@ -59,11 +59,11 @@ function scenarios(): Scenario[] {
     { name: '30 MiB list, 1.4 M values', tool: 'get_vms', args: {}, calls: 1, body: { path: '/cluster/resources', text: bigList(30 * mib, 200) } },
     { name: '30 MiB of tiny values (refused unread)', tool: 'get_vms', args: {}, calls: 1, body: { path: '/cluster/resources', text: `{"data":[${'0,'.repeat(15 * mib)}0]}` } },
     {
-      name: '31 MiB record of 2 M short strings',
+      name: '30.5 MiB record of 2 M short strings',
       tool: 'get_vm_config',
       args: { node: 'pve1', vmid: 100 },
       calls: 1,
-      body: { path: '/nodes/pve1/qemu/100/config', text: `{"data":{"a":[${`"${'s'.repeat(14)}",`.repeat(1_999_990)}1]}}` },
+      body: { path: '/nodes/pve1/qemu/100/config', text: `{"data":{"a":[${`"${'s'.repeat(13)}",`.repeat(1_999_990)}1]}}` },
     },
     { name: 'stalled TLS handshake, 40 concurrent calls', tool: 'get_node_status', args: { node: 'pve1' }, calls: 40, stalled: true },
   ];
