@@ -32,7 +32,7 @@ export function createUpstreamFor(config: Config, manifest: CompiledManifest, fe
 export function createProxmoxApp(config: Config, manifest: CompiledManifest, logger: Logger, fetch?: typeof globalThis.fetch): ProxmoxApp {
   const upstream = createUpstreamFor(config, manifest, fetch);
   const runtime = createRuntime(upstream, config, logger);
-  return { createServer: createServerFactory({ manifest, runtime, logger }), upstream, close: () => upstream.close() };
+  return { createServer: createServerFactory({ manifest, runtime, logger, ...(config.api.instructions === undefined ? {} : { instructions: config.api.instructions }) }), upstream, close: () => upstream.close() };
 }
 
 /** One MCP server with its own upstream client. */
