@@ -213,7 +213,7 @@ function prepare(row: Row, spec: OutputSpec): Row {
   return out;
 }
 
-const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
+const absent = (v: unknown): boolean => v === undefined || v === null;
 
 /**
  * Sorts rows by one field. Rows without it go last whichever the direction (an offline node has
