@@ -105,9 +105,15 @@ export function exposedGc(): (() => void) | null {
 }
 
 let note: ((chars: number) => void) | undefined;
+let gc: (() => void) | null | undefined;
 
 /** Notes that an answer of `chars` characters was read from Proxmox. */
 export function noteAnswerSize(chars: number): void {
-  note ??= createCollector({ collect: exposedGc(), heapUsed: () => v8.getHeapStatistics().used_heap_size });
+  // The collection function is found when first needed: making a context for it would delay the first answer.
+  const collect = (): void => {
+    if (gc === undefined) gc = exposedGc();
+    gc?.();
+  };
+  note ??= createCollector({ collect, heapUsed: () => v8.getHeapStatistics().used_heap_size });
   note(chars);
 }
