@@ -91,11 +91,6 @@ export function createServerFactory({ manifest, runtime, logger, maxArgumentElem
   };
 }
 
-/** One server for one connection (tests and embedders); serving entries use createServerFactory. */
-export function createMcpServer(deps: ServerDeps): McpServer {
-  return createServerFactory(deps)();
-}
-
 /** Checks arguments against the tool's full argument schema; lists its lean copy in tools/list. */
 function argumentsSchema(tool: CompiledTool, validators: jsonSchemaValidator): StandardSchemaWithJSON<Record<string, unknown>> {
   const checked = fromJsonSchema<Record<string, unknown>>(tool.argumentSchema, validators);
