@@ -18,9 +18,13 @@ export interface ProxmoxApp {
   close(): Promise<void>;
 }
 
+/** The one upstream client for a manifest: stdio and HTTP alike. */
+export function createUpstreamFor(config: Config, manifest: CompiledManifest): Upstream {
+  return createUpstream(upstreamOptions(config, manifest.tools.map((t) => t.path)));
+}
 
 export function createProxmoxApp(config: Config, manifest: CompiledManifest, logger: Logger): ProxmoxApp {
-  const upstream = createUpstream(upstreamOptions(config, manifest.tools.map((t) => t.path)));
+  const upstream = createUpstreamFor(config, manifest);
   const runtime = createRuntime(upstream, config, logger);
-  return { createServer: createServerFactory({ manifest, runtime, logger }), upstream, close: () => upstream.close() };
+  return { createServer: createServerFactory({ manifest, runtime, logger, ...(config.api.instructions === undefined ? {} : { instructions: config.api.instructions }) }), upstream, close: () => upstream.close() };
 }

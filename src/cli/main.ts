@@ -5,15 +5,16 @@ import { createLogger, type Logger } from '../logger.js';
 import { redactText, stripUnsafe } from '../sanitize.js';
 import { loadManifest } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
-import { createProxmoxApp } from '../app.js';
+import { createProxmoxApp, createUpstreamFor } from '../app.js';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { StdioLines } from '../mcp/stdio.js';
-import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
+import { checkTokenPrivileges, judgeTokenCheck } from '../proxmox/token-check.js';
 
 const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox (stdio)
 
 Usage:
   proxmox-mcp            serve MCP over stdio (configure with PROXMOX_* variables; see README)
+  proxmox-mcp http       serve MCP over Streamable HTTP at /mcp (PROXMOX_MCP_HTTP_*; see README)
   proxmox-mcp doctor     check reachability, TLS, the token and its privileges, and the Proxmox release
   proxmox-mcp --version
 `;
@@ -59,17 +60,10 @@ async function serve(): Promise<void> {
     const check = await checkTokenPrivileges(app.upstream, config.requestTimeoutMs, config.api);
     // Input ended while the check was running: stopping cut its request, which says nothing of the token.
     if (closing) return;
-    if (check.error !== undefined) {
-      const message = `could not read the token's privileges (${check.error})`;
-      if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
-      logger.warn(message);
-    } else if (!check.ok) {
-      const message = describeExcess(config.tokenId, check.excess, config.api);
-      if (config.requireReadonlyToken) fail(`refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}`, 3);
-      logger.warn(message);
-    } else {
-      logger.debug('token privileges: read-only');
-    }
+    const verdict = judgeTokenCheck(check, config.tokenId, config.requireReadonlyToken, config.api);
+    if (verdict.refuse !== undefined) fail(verdict.refuse, 3);
+    if (verdict.warn !== undefined) logger.warn(verdict.warn);
+    else logger.debug('token privileges: read-only');
   };
   // With the strict setting nothing is served before the check passes; otherwise it must not delay start-up.
   if (config.requireReadonlyToken) await tokenCheck();
@@ -94,6 +88,43 @@ async function serve(): Promise<void> {
   if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), 300);
 }
 
+async function serveHttp(): Promise<void> {
+  const config = readConfig();
+  const { loadHttpConfig, runHttp } = await import('../mcp/http.js');
+  let http;
+  try {
+    http = loadHttpConfig(config);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, 2);
+    throw error;
+  }
+  // MCP bearer tokens are secrets like the Proxmox token: never written, whole or in part.
+  const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret, ...http.tokens] });
+  for (const warning of config.warnings) logger.warn(warning);
+  warnAboutTls(config, logger);
+  let manifest;
+  try {
+    manifest = await loadManifest(config.toolsFile, config.api);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error), 2);
+  }
+  const upstream = createUpstreamFor(config, manifest);
+  const tokenCheck = async (): Promise<void> => {
+    const check = await checkTokenPrivileges(upstream, config.requestTimeoutMs, config.api);
+    const verdict = judgeTokenCheck(check, config.tokenId, config.requireReadonlyToken, config.api);
+    if (verdict.refuse !== undefined) fail(verdict.refuse, 3);
+    if (verdict.warn !== undefined) logger.warn(verdict.warn);
+  };
+  // With the strict setting nothing is served before the check passes.
+  if (config.requireReadonlyToken) await tokenCheck();
+  try {
+    await runHttp(config, http, manifest, logger, upstream);
+  } catch (error) {
+    fail(`cannot listen on ${http.host}:${http.port}: ${error instanceof Error ? error.message : String(error)}`, 1);
+  }
+  if (!config.requireReadonlyToken) void tokenCheck();
+}
+
 /** Runs the CLI. */
 export async function main(): Promise<void> {
   const arg = process.argv[2];
@@ -108,6 +139,10 @@ export async function main(): Promise<void> {
   if (arg === 'doctor') {
     const { runDoctor } = await import('./doctor.js');
     process.exitCode = await runDoctor();
+    return;
+  }
+  if (arg === 'http') {
+    await serveHttp();
     return;
   }
   if (arg !== undefined) fail(`unknown argument "${arg}"\n${USAGE}`, 2);

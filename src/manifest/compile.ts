@@ -3,7 +3,7 @@
 // when a custom manifest is given; the result is plain JSON so it can be prebuilt.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { DEFAULT_API, deniedReason, type ApiDescription } from '../proxmox/api/index.js';
+import { DEFAULT_API, apiById, deniedReason, type ApiDescription } from '../proxmox/api/index.js';
 import { manifestSchema } from './schema.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -82,9 +82,19 @@ export interface CompiledManifest {
 
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';
-  constructor(readonly problems: string[]) {
-    super(`tools.yaml has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  constructor(
+    readonly problems: string[],
+    file = 'tools.yaml',
+  ) {
+    super(`${file} has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   }
+}
+
+/** Compiles a manifest for one of the APIs this server speaks, by its id (`pve`, `pbs`). */
+export function compileManifestFor(yamlText: string, specDoc: unknown, apiId: string): CompiledManifest {
+  const api = apiById(apiId);
+  if (api === undefined) throw new Error(`no Proxmox API "${apiId}"`);
+  return compileManifest(yamlText, specDoc, api);
 }
 
 interface SpecParameter {
@@ -181,15 +191,15 @@ function wideningProblems(tool: JsonSchema, spec: JsonSchema): string[] {
   return problems;
 }
 
-function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, path: (string | number)[]): string {
+function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, path: (string | number)[], file: string): string {
   for (let i = path.length; i >= 0; i--) {
     const node: unknown = doc.getIn(path.slice(0, i), true);
     if (isNode(node) && node.range) {
       const { line } = lines.linePos(node.range[0]);
-      return `tools.yaml:${line}`;
+      return `${file}:${line}`;
     }
   }
-  return 'tools.yaml';
+  return file;
 }
 
 // One instance for every tool: building an Ajv compiles its meta-schemas, which cost more than any
@@ -242,10 +252,14 @@ function listed(schema: JsonSchema): JsonSchema {
 }
 
 export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API): CompiledManifest {
+  const file = api.manifestFile;
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ManifestError(doc.errors.map((e) => `tools.yaml:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? ''}`));
+    throw new ManifestError(
+      doc.errors.map((e) => `${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? ''}`),
+      file,
+    );
   }
   const raw = doc.toJS({ maxAliasCount: 0 }) as unknown;
   const ajv = STRICT_AJV();
@@ -256,11 +270,12 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
         const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
         const toolIndex = path[0] === 'tools' && typeof path[1] === 'number' ? path[1] : undefined;
         const toolName = toolIndex === undefined ? undefined : (raw as RawManifest).tools[toolIndex]?.name;
-        const where = location(lines, doc, path);
+        const where = location(lines, doc, path, file);
         const what = toolName === undefined ? '' : `tool "${toolName}": `;
         const field = path.slice(toolName === undefined ? 0 : 2).join('.');
         return `${where}: ${what}${field === '' ? '' : `${field} `}${e.message ?? 'is invalid'}${e.params.additionalProperty ? ` ("${String(e.params.additionalProperty)}")` : ''}`;
       }),
+      file,
     );
   }
   const manifest = raw;
@@ -270,7 +285,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
   const tools: CompiledTool[] = [];
 
   manifest.tools.forEach((t, index) => {
-    const at = (...rest: (string | number)[]): string => `${location(lines, doc, ['tools', index, ...rest])}: tool "${t.name}"`;
+    const at = (...rest: (string | number)[]): string => `${location(lines, doc, ['tools', index, ...rest], file)}: tool "${t.name}"`;
     const problem = (field: (string | number)[], message: string): void => {
       problems.push(`${at(...field)}: ${field.join('.')}: ${message}`);
     };
@@ -441,6 +456,6 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
       output: compiledOutput,
     });
   });
-  if (problems.length > 0) throw new ManifestError(problems);
+  if (problems.length > 0) throw new ManifestError(problems, file);
   return { tools };
 }

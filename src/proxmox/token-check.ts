@@ -33,3 +33,19 @@ export function describeExcess(tokenId: string, excess: string[], api: ApiDescri
     `This server never uses them, but a read-only token is the last line of defence: create a token with privilege separation and grant it only ${api.readOnlyGrant} (see README, "Create a read-only token").`
   );
 }
+
+/**
+ * What a check means at start-up: a reason to refuse (only with the strict setting), a warning, or
+ * nothing. The same for every transport.
+ */
+export function judgeTokenCheck(check: TokenCheck, tokenId: string, strict: boolean, api: ApiDescription): { refuse?: string; warn?: string } {
+  if (check.error !== undefined) {
+    const message = `could not read the token's privileges (${check.error})`;
+    return strict ? { refuse: `${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check` } : { warn: message };
+  }
+  if (!check.ok) {
+    const message = describeExcess(tokenId, check.excess, api);
+    return strict ? { refuse: `refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}` } : { warn: message };
+  }
+  return {};
+}

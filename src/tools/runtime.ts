@@ -31,6 +31,9 @@ export interface Runtime {
   call(tool: CompiledTool, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
 }
 
+export const LISTING_REREAD =
+  'The list was read again from Proxmox for this page: the listing its first page came from is not held by the server process that answered (several run behind one address, or it expired). Rows added or removed meanwhile may have shifted, so a row can be missing or repeated across pages; for one consistent listing, start again at offset 0.';
+
 function failure(message: string): ToolResult {
   return { text: message, isError: true };
 }
@@ -73,19 +76,21 @@ export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Re
     case 'invalid-json':
       return `Proxmox sent an answer that could not be read (${words}). Try again; if it persists the host may be behind a proxy that rewrites answers.`;
     case 'refused':
-      return `Request refused before it was sent: ${words}. Use values returned by other tools (for example node names from get_nodes).`;
+      return `Request refused before it was sent: ${words}. Use values returned by other tools (names and IDs they list).`;
     case 'http':
       break;
   }
   const s = f.status;
   if (s === 401) return 'Proxmox rejected the API token (401). The operator must check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET; retrying will not help.';
   if (s === 403) return `Permission denied by Proxmox: ${words}. The token lacks this privilege (${tool.privilege}); the operator can grant ${api.readOnlyGrant} to the token. Other tools may still work.`;
+  // Before the generic 400: an API may answer 400 to any failure its handler gives no status, an
+  // unknown name included.
+  const hint = api.failureHints.find((h) => (h.status === undefined || h.status === s) && (h.message === undefined || h.message.test(f.message)));
+  if (hint !== undefined) return hint.describe({ words, node, path: tool.path });
   if (s === 400) {
     const detail = f.errors ? Object.entries(f.errors).map(([k, v]) => `${sanitizeText(k, 64)}: ${sanitizeText(v, 200)}`).join('; ') : words;
     return `Proxmox refused the arguments (${detail}). Fix them and call again.`;
   }
-  const hint = api.failureHints.find((h) => (h.status === undefined || h.status === s) && (h.message === undefined || h.message.test(f.message)));
-  if (hint !== undefined) return hint.describe({ words, node, path: tool.path });
   if (s === 501) return `This Proxmox release does not offer ${tool.path} (${words}). The server's pinned API may be newer than the host.`;
   return `Proxmox answered ${s}: ${words}.`;
 }
@@ -205,6 +210,10 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
       }
       const listing = listRows(res.data, tool.output, tool.params, args, res.total);
+      // A later page with no listing kept for it here (its first page was answered by another
+      // process behind the same address, or long ago): rows may have shifted since, so it says so,
+      // and so does every page later cut from this listing.
+      if (question !== undefined && offset > 0) listing.extras = { ...listing.extras, listing_reread: LISTING_REREAD };
       // Kept when rows remain after this page.
       const kept = question !== undefined && listing.total > offset + limit ? keepListing(listing) : listing;
       if (question !== undefined && kept !== listing) listings.set(question, kept, kept.rows.length);

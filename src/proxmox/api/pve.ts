@@ -9,6 +9,7 @@ export const pve: ApiDescription = {
   product: 'Proxmox VE',
   specFile: 'spec/proxmox-ve.openapi.json',
   lockFile: 'spec/proxmox-ve.lock.json',
+  manifestFile: 'tools.yaml',
   pinnedRelease: lock.pveDocsRelease,
   defaultPort: 8006,
   basePath: '/api2/json',
@@ -19,6 +20,7 @@ export const pve: ApiDescription = {
   permissionsPath: '/access/permissions',
   readOnlyPrivilege: /\.Audit$|^Sys\.Syslog$/,
   readOnlyGrant: 'the PVEAuditor role on /',
+  errorBody: 'json',
   deniedPaths: PVE_DENIED_PATHS,
   // The subscription server ID, cloud-init passwords and a node's private SSH key.
   secretFields: /^(serverid|cipassword|sshkey_private)$/i,
