@@ -67,7 +67,7 @@ let fake: FakeProxmox;
 let env: Record<string, string>;
 beforeAll(async () => {
   fake = await startFakeProxmox();
-  env = fakeEnv(fake);
+  env = fakeEnv(fake, { PROXMOX_MCP_UNUSABLE_TOOLS: "show" });
 });
 afterAll(async () => {
   await fake.close();

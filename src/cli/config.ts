@@ -2,6 +2,7 @@
 // ProxmoxMCP server (PROXMOX_MCP_CONFIG) for anything the variables leave unset. Never from tool arguments.
 import { readFileSync } from 'node:fs';
 import type { LogLevel } from '../logger.js';
+import { nameList, type ToolChoice } from '../manifest/toolsets.js';
 
 export interface Config {
   host: string;
@@ -26,6 +27,12 @@ export interface Config {
   maxArgumentBytes: number;
   /** Another manifest instead of the built-in one. */
   toolsFile: string | undefined;
+  /** A manifest whose tools are added to (or replace) the built-in ones. */
+  extraToolsFile: string | undefined;
+  /** Toolsets and single tools to list. */
+  tools: ToolChoice;
+  /** Tools the token cannot use: left out of tools/list, or listed with what is missing. */
+  unusableTools: 'hide' | 'show';
 }
 
 export class ConfigError extends Error {
@@ -111,6 +118,17 @@ const LEVELS: Record<string, LogLevel> = {
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/;
 const TOKEN_ID = /^[^\s!@]+@[A-Za-z][A-Za-z0-9._-]*![A-Za-z][A-Za-z0-9._-]*$/;
 
+function toolChoice(get: (name: string) => string | undefined): ToolChoice {
+  const sets = get('PROXMOX_MCP_TOOLSETS');
+  return { toolsets: sets === undefined ? undefined : nameList(sets), allow: nameList(get('PROXMOX_MCP_TOOLS_ALLOW')), deny: nameList(get('PROXMOX_MCP_TOOLS_DENY')) };
+}
+
+function unusableTools(value: string | undefined): 'hide' | 'show' {
+  const v = (value ?? 'hide').trim().toLowerCase();
+  if (v === 'hide' || v === 'show') return v;
+  throw new ConfigError(`PROXMOX_MCP_UNUSABLE_TOOLS must be hide or show (got "${value ?? ''}")`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const file = env.PROXMOX_MCP_CONFIG !== undefined && env.PROXMOX_MCP_CONFIG !== '' ? readConfigFile(env.PROXMOX_MCP_CONFIG) : {};
   const get = (name: string): string | undefined => {
@@ -188,5 +206,8 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: int('PROXMOX_RATE_LIMIT', 600, 1, 1_000_000),
     maxArgumentBytes: int('PROXMOX_MAX_ARGUMENT_BYTES', 4096, 64, 1_048_576),
     toolsFile: get('PROXMOX_MCP_TOOLS'),
+    extraToolsFile: get('PROXMOX_MCP_EXTRA_TOOLS'),
+    tools: toolChoice(get),
+    unusableTools: unusableTools(get('PROXMOX_MCP_UNUSABLE_TOOLS')),
   };
 }

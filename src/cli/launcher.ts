@@ -69,7 +69,10 @@ function readStartup(): { startup: Startup; config: Config } | undefined {
   try {
     // A custom manifest or the strict token check changes what is answered, or when: no fast path.
     const config = loadConfig();
-    if (config.toolsFile !== undefined || config.requireReadonlyToken) return undefined;
+    if (config.toolsFile !== undefined || config.extraToolsFile !== undefined || config.requireReadonlyToken) return undefined;
+    // The recorded tools/list is the default choice, before the token's privileges are known.
+    const { tools } = config;
+    if (tools.toolsets !== undefined || tools.allow.length > 0 || tools.deny.length > 0 || config.unusableTools === 'hide') return undefined;
     return { startup: JSON.parse(readFileSync(join(dir, 'startup.json'), 'utf8')) as Startup, config };
   } catch {
     // A bad configuration is reported by the server itself, exactly as without this path.

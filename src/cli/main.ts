@@ -2,7 +2,7 @@
 // stdout carries only the protocol; every human-readable line goes to stderr.
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { loadManifest } from '../manifest/load.js';
+import { loadTools } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
 import { createProxmoxServer } from '../app.js';
 import type { Handoff } from './launcher.js';
@@ -45,7 +45,7 @@ async function serve(handoff?: Handoff): Promise<void> {
   warnAboutTls(config, logger);
   let manifest;
   try {
-    manifest = await loadManifest(config.toolsFile);
+    manifest = await loadTools(config);
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }

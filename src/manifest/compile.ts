@@ -5,6 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { deniedReason } from '../proxmox/deny-list.js';
 import { manifestSchema } from './schema.js';
+import type { Toolset } from './toolsets.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type TypeName = 'bool' | 'int' | 'number' | 'tags' | 'bytes' | 'rate' | 'percent' | 'duration' | 'epoch' | 'text';
@@ -60,6 +61,7 @@ export interface CompiledTool {
   name: string;
   title: string;
   description: string;
+  toolset: Toolset;
   path: string;
   privilege: string;
   /** All four, stated: hosts differ in which they read. */
@@ -110,6 +112,7 @@ interface RawTool {
   name: string;
   title: string;
   description: string;
+  toolset: Toolset;
   path: string;
   privilege: string;
   open_world?: boolean;
@@ -403,6 +406,7 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
       name: t.name,
       title: t.title,
       description: t.description.trim(),
+      toolset: t.toolset,
       path: t.path,
       privilege: t.privilege,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: t.open_world ?? true },

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import prebuilt from '../generated/manifest.json' with { type: 'json' };
 import type { CompiledManifest } from './compile.js';
+import { chooseTools, type ToolChoice } from './toolsets.js';
 
 /** The package's own folder: the source tree (src/manifest/) and the bundle (dist/) sit at different depths below it. */
 function packageRoot(): string {
@@ -29,4 +30,15 @@ export async function loadManifest(toolsFile: string | undefined): Promise<Compi
     throw new Error(`PROXMOX_MCP_TOOLS: cannot read ${toolsFile}`);
   }
   return compileManifest(text, JSON.parse(readFileSync(SPEC_FILE, 'utf8')));
+}
+
+export interface ToolSources {
+  toolsFile: string | undefined;
+  tools: ToolChoice;
+}
+
+/** The manifest (built-in or custom), narrowed to the toolsets and tools the operator chose. */
+export async function loadTools(sources: ToolSources): Promise<CompiledManifest> {
+  const manifest = await loadManifest(sources.toolsFile);
+  return { tools: chooseTools(manifest.tools, sources.tools) };
 }
