@@ -8,6 +8,7 @@ import { createMcpServer } from './mcp/server.js';
 import { createUpstream, type Upstream } from './proxmox/client.js';
 import { createRuntime } from './tools/runtime.js';
 import { PERMISSIONS_PATH } from './proxmox/token-check.js';
+import { judgeTools, listedTools, partialNote, type ToolAccess } from './tools/access.js';
 
 export interface ProxmoxServer {
   mcp: McpServer;
@@ -20,8 +21,9 @@ export function baseUrl(config: Pick<Config, 'host' | 'port'>): string {
   return `https://${host}:${config.port}/api2/json`;
 }
 
-export function createProxmoxServer(config: Config, manifest: CompiledManifest, logger: Logger, fetch?: typeof globalThis.fetch): ProxmoxServer {
-  const upstream = createUpstream({
+/** The guarded client for one Proxmox host: only the manifest's templates (and the start-up checks') can be reached. */
+export function createProxmoxUpstream(config: Config, manifest: CompiledManifest, fetch?: typeof globalThis.fetch): Upstream {
+  return createUpstream({
     baseUrl: baseUrl(config),
     tokenId: config.tokenId,
     tokenSecret: config.tokenSecret,
@@ -35,8 +37,24 @@ export function createProxmoxServer(config: Config, manifest: CompiledManifest, 
     allowedTemplates: new Set([...manifest.tools.map((t) => t.path), PERMISSIONS_PATH, '/version']),
     ...(fetch ? { fetch } : {}),
   });
-  const runtime = createRuntime(upstream, config, logger);
-  const mcp = createMcpServer({ manifest, runtime, logger });
+}
+
+/**
+ * `judged`: the tools with what the token lacks for each (src/tools/access.ts), from the privileges
+ * read at start-up; without it every tool is listed and no answer speaks of permissions.
+ */
+export function createProxmoxServer(
+  config: Config,
+  manifest: CompiledManifest,
+  logger: Logger,
+  fetch?: typeof globalThis.fetch,
+  prepared: { upstream?: Upstream; judged?: ToolAccess[] } = {},
+): ProxmoxServer {
+  const upstream = prepared.upstream ?? createProxmoxUpstream(config, manifest, fetch);
+  const judged = prepared.judged ?? judgeTools(manifest.tools, undefined);
+  const partialRows = new Map(judged.flatMap((j) => (j.partial === undefined ? [] : [[j.tool.name, partialNote(j.partial)] as const])));
+  const runtime = createRuntime(upstream, config, logger, { partialRows });
+  const mcp = createMcpServer({ manifest: { tools: listedTools(judged, config.unusableTools) }, runtime, logger });
   return {
     mcp,
     upstream,

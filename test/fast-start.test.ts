@@ -5,7 +5,7 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
+import { makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, fakeEnv } from './support/mcp.js';
 
 interface Answer {
@@ -66,13 +66,15 @@ const toolsList = (id: number | string): string => line({ id, method: 'tools/lis
 let fake: FakeProxmox;
 let env: Record<string, string>;
 beforeAll(async () => {
-  fake = await startFakeProxmox();
-  env = fakeEnv(fake, { PROXMOX_MCP_UNUSABLE_TOOLS: "show" });
+  // A token that can use every tool: the recorded tools/list is right only for such a token.
+  fake = await startFakeProxmox({ tokens: [makeToken('root@pam!mcp', { '/': { ...PVE_AUDITOR, 'Sys.Modify': 1, 'Sys.Syslog': 1 } })] });
+  env = fakeEnv(fake, { PROXMOX_MCP_FAST_START: 'recorded' });
 });
 afterAll(async () => {
   await fake.close();
 });
 
+// The launcher's recorded answers are off (src/cli/launcher.ts says why); kept for PROXMOX_MCP_FAST_START=recorded.
 describe('fast start', () => {
   it.each([...SUPPORTED_PROTOCOL_VERSIONS, '1999-01-01'])('answers initialize (%s) and tools/list exactly as the full server does', async (version) => {
     const chunks = [initialize(1, version), initialized, toolsList(2)];
@@ -166,22 +168,17 @@ describe('end of input', () => {
     expect(offline.isError).toBe(true);
   });
 
-  it.each([
-    ['after a fast start', {}],
-    ['without the fast start', { PROXMOX_MCP_NO_FAST_START: '1' }],
-  ])('says nothing of the token when input ends before its privilege check is answered, %s', async (_name, extra) => {
-    // The call outlasts the moment the check starts (at once after a fast start, 300 ms after a
-    // full one), and input ends while the check is still waiting for its answer.
-    fake.setFault('/access/permissions', { kind: 'slow', ms: 3000 });
-    fake.setFault('/nodes', { kind: 'slow', ms: 700 });
+  it('waits for the token\'s privileges at most 3 s, then lists every tool and answers what came meanwhile', async () => {
+    // Input ends while the start-up check is still waiting for its answer.
+    fake.setFault('/access/permissions', { kind: 'slow', ms: 6000 });
     try {
       const call = line({ id: 3, method: 'tools/call', params: { name: 'get_nodes', arguments: {} } });
-      const r = await pipeThrough({ ...env, ...extra, PROXMOX_LOG_LEVEL: 'DEBUG' }, initialize(1, '2025-06-18') + initialized + toolsList(2) + call);
+      const r = await pipeThrough({ ...env, PROXMOX_MCP_NO_FAST_START: '1' }, initialize(1, '2025-06-18') + initialized + toolsList(2) + call);
       expect(r.code).toBe(0);
       expect(r.answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
-      expect(r.ms).toBeLessThan(2500);
+      expect(r.ms).toBeLessThan(5500);
+      expect(r.stderr).toMatch(/could not read the token's privileges \(timeout[^)]*\); every chosen tool is listed/);
       expect(r.stderr).toMatch(/serving 48 read-only tools/);
-      expect(r.stderr).not.toMatch(/token|WARNING/i);
     } finally {
       fake.clearFaults();
     }

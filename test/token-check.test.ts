@@ -110,7 +110,9 @@ describe('checkTokenPrivileges', () => {
       upstreamAnswering({ ok: true, data: { '/': { 'Sys.Audit': 1, 'Sys.Syslog': 1, 'VM.GuestAgent.Audit': 1, 'Sys.Modify': 0 }, '/storage': { 'Datastore.Allocate': '0' } } }),
       1000,
     );
-    expect(check).toEqual({ ok: true, excess: [] });
+    expect(check).toMatchObject({ ok: true, excess: [] });
+    expect(check.privileges?.holds('/nodes/pve1', 'Sys.Syslog')).toBe(true);
+    expect(check.privileges?.holds('/', 'Sys.Modify')).toBe(false);
   });
 
   it('names every write privilege by path, sorted', async () => {

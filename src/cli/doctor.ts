@@ -6,13 +6,42 @@ import { createUpstream, type UpstreamFailure } from '../proxmox/client.js';
 import { baseUrl } from '../app.js';
 import { checkTokenPrivileges, describeExcess, PERMISSIONS_PATH } from '../proxmox/token-check.js';
 import { redact } from '../logger.js';
+import { loadTools } from '../manifest/load.js';
+import type { TokenPrivileges } from '../manifest/permissions.js';
+import { TOOLSETS } from '../manifest/toolsets.js';
+import { judgeTools } from '../tools/access.js';
 
 type Verdict = 'PASS' | 'WARN' | 'FAIL';
+type Report = (verdict: Verdict, check: string, detail: string) => void;
+
+/** Per toolset: which chosen tools this token can use, and what to grant for the others. */
+async function reportToolsets(config: Config, privileges: TokenPrivileges, report: Report): Promise<void> {
+  let tools;
+  try {
+    tools = (await loadTools(config)).tools;
+  } catch (error) {
+    report('FAIL', 'tools', error instanceof Error ? error.message : String(error));
+    return;
+  }
+  const judged = judgeTools(tools, privileges);
+  for (const set of TOOLSETS) {
+    const members = judged.filter((j) => j.tool.toolset === set);
+    if (members.length === 0) continue;
+    const unusable = members.filter((j) => j.missing !== undefined);
+    const usable = members.filter((j) => j.missing === undefined).map((j) => j.tool.name);
+    const grant = [...new Set(unusable.map((j) => j.missing))].join('; ');
+    const detail =
+      unusable.length === 0
+        ? `all ${members.length} usable: ${usable.join(', ')}`
+        : `${usable.length} of ${members.length} usable${usable.length > 0 ? ` (${usable.join(', ')})` : ''}; not usable: ${unusable.map((j) => j.tool.name).join(', ')}: grant ${grant}`;
+    report(unusable.length === 0 ? 'PASS' : 'WARN', `toolset ${set}`, detail);
+  }
+}
 
 export async function runDoctor(env: Record<string, string | undefined> = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Promise<number> {
   const state = { failed: false };
   let secrets: string[] = [];
-  const report = (verdict: Verdict, check: string, detail: string): void => {
+  const report: Report = (verdict, check, detail) => {
     if (verdict === 'FAIL') state.failed = true;
     write(`${verdict.padEnd(4)}  ${check.padEnd(18)} ${redact(detail, secrets)}\n`);
   };
@@ -66,6 +95,7 @@ export async function runDoctor(env: Record<string, string | undefined> = proces
     if (check.error !== undefined) report('WARN', 'token privileges', `could not be read (${check.error})`);
     else if (check.ok) report('PASS', 'token privileges', 'read-only (audit privileges only)');
     else report(config.requireReadonlyToken ? 'FAIL' : 'WARN', 'token privileges', describeExcess(config.tokenId, check.excess));
+    if (check.privileges !== undefined) await reportToolsets(config, check.privileges, report);
   } finally {
     await upstream.close();
   }

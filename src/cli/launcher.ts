@@ -63,16 +63,23 @@ function loadServer(): ServerBundle {
   return module.exports;
 }
 
+/**
+ * Off: a recorded tools/list cannot know the token's privileges, which decide what is listed (tools
+ * the token cannot use are hidden, or described as unusable); only the full server, after reading
+ * them, can answer it. The launcher still loads the server from its code cache. With
+ * PROXMOX_MCP_FAST_START=recorded it answers as recorded, right only for a token that can use every tool.
+ */
+const FAST_PATH: boolean = process.env.PROXMOX_MCP_FAST_START === 'recorded';
+
 function readStartup(): { startup: Startup; config: Config } | undefined {
   const env = process.env;
-  if (process.argv.length > 2 || env.PROXMOX_MCP_BUILD_CODE_CACHE === '1' || env.PROXMOX_MCP_NO_FAST_START === '1') return undefined;
+  if (!FAST_PATH || process.argv.length > 2 || env.PROXMOX_MCP_BUILD_CODE_CACHE === '1' || env.PROXMOX_MCP_NO_FAST_START === '1') return undefined;
   try {
     // A custom manifest or the strict token check changes what is answered, or when: no fast path.
     const config = loadConfig();
     if (config.toolsFile !== undefined || config.extraToolsFile !== undefined || config.requireReadonlyToken) return undefined;
-    // The recorded tools/list is the default choice, before the token's privileges are known.
     const { tools } = config;
-    if (tools.toolsets !== undefined || tools.allow.length > 0 || tools.deny.length > 0 || config.unusableTools === 'hide') return undefined;
+    if (tools.toolsets !== undefined || tools.allow.length > 0 || tools.deny.length > 0) return undefined;
     return { startup: JSON.parse(readFileSync(join(dir, 'startup.json'), 'utf8')) as Startup, config };
   } catch {
     // A bad configuration is reported by the server itself, exactly as without this path.

@@ -4,7 +4,8 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { loadTools } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
-import { createProxmoxServer } from '../app.js';
+import { createProxmoxServer, createProxmoxUpstream, type ProxmoxServer } from '../app.js';
+import { judgeTools, listedTools } from '../tools/access.js';
 import type { Handoff } from './launcher.js';
 import { ServerTransport } from '../mcp/stdio-transport.js';
 import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
@@ -16,6 +17,9 @@ Usage:
   proxmox-mcp doctor     check reachability, TLS, the token and its privileges, and the Proxmox release
   proxmox-mcp --version
 `;
+
+/** How long start-up waits for the token's privileges before listing every tool. */
+const STARTUP_CHECK_MS = 3000;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`proxmox-mcp: ${message}\n`);
@@ -49,43 +53,46 @@ async function serve(handoff?: Handoff): Promise<void> {
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }
-  const server = createProxmoxServer(config, manifest, logger);
-
-  let closing = false;
-  const tokenCheck = async (): Promise<void> => {
-    const check = await checkTokenPrivileges(server.upstream, config.requestTimeoutMs);
-    // Input ended while the check was running: stopping cut its request, which says nothing of the token.
-    if (closing) return;
-    if (check.error !== undefined) {
-      const message = `could not read the token's privileges (${check.error})`;
-      if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
-      logger.warn(message);
-    } else if (!check.ok) {
-      const message = describeExcess(config.tokenId, check.excess);
-      if (config.requireReadonlyToken) fail(`refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}`, 3);
-      logger.warn(message);
-    } else {
-      logger.debug('token privileges: read-only');
-    }
-  };
-  // With the strict setting nothing is served before the check passes; otherwise it must not delay start-up.
-  if (config.requireReadonlyToken) await tokenCheck();
-
-  const transport = new ServerTransport({ drainMs: config.callTimeoutMs + 1000, ...(handoff === undefined ? {} : { answered: handoff.answered, resume: true }) });
+  const upstream = createProxmoxUpstream(config, manifest);
+  const state: { server?: ProxmoxServer; closing: boolean } = { closing: false };
   const shutdown = (): void => {
-    if (closing) return;
-    closing = true;
-    void server.close().finally(() => process.exit(0));
+    if (state.closing) return;
+    state.closing = true;
+    void (state.server ?? upstream).close().finally(() => process.exit(0));
   };
-  // The transport closes at the end of input, once the answers in flight are sent.
-  transport.onclose = shutdown;
+  // From the start: a signal during the privilege check stops its request too.
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+
+  // The token's privileges, read once before anything is listed: they decide which tools are
+  // listed, and a token that could change something is warned about (or refused). A host that
+  // does not answer soon is not waited for: every tool is listed, as without the check.
+  const check = await checkTokenPrivileges(upstream, Math.min(config.requestTimeoutMs, STARTUP_CHECK_MS));
+  if (state.closing) return;
+  if (check.error !== undefined) {
+    const message = `could not read the token's privileges (${check.error})`;
+    if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
+    logger.warn(`${message}; every chosen tool is listed`);
+  } else if (!check.ok) {
+    const message = describeExcess(config.tokenId, check.excess);
+    if (config.requireReadonlyToken) fail(`refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}`, 3);
+    logger.warn(message);
+  } else {
+    logger.debug('token privileges: read-only');
+  }
+  const judged = judgeTools(manifest.tools, check.privileges);
+  const unusable = judged.filter((j) => j.missing !== undefined);
+  if (unusable.length > 0) {
+    logger.info(`${unusable.length} tool(s) ${config.unusableTools === 'hide' ? 'not listed' : 'listed but not usable'}: this token lacks what they need (${unusable.map((j) => j.tool.name).join(', ')}); "proxmox-mcp doctor" says what to grant`);
+  }
+  const server = createProxmoxServer(config, manifest, logger, undefined, { upstream, judged });
+  state.server = server;
+
+  const transport = new ServerTransport({ drainMs: config.callTimeoutMs + 1000, ...(handoff === undefined ? {} : { answered: handoff.answered, resume: true }) });
+  // The transport closes at the end of input, once the answers in flight are sent.
+  transport.onclose = shutdown;
   await server.mcp.connect(transport);
-  logger.info(`serving ${manifest.tools.length} read-only tools for ${config.host}:${config.port} over stdio`);
-  // After the host's first requests (initialize, tools/list) have been answered: at once when the
-  // launcher answered them already. The check also opens the connection the first call will reuse.
-  if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), handoff === undefined ? 300 : 0);
+  logger.info(`serving ${listedTools(judged, config.unusableTools).length} read-only tools for ${config.host}:${config.port} over stdio`);
 }
 
 /**

@@ -6,6 +6,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { deniedReason } from '../proxmox/deny-list.js';
 import { manifestSchema } from './schema.js';
 import type { Toolset } from './toolsets.js';
+import { describeCheck, isPrivilegeName, permissionCheck, privilegeDisagreement, type ToolPermission } from './permissions.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type TypeName = 'bool' | 'int' | 'number' | 'tags' | 'bytes' | 'rate' | 'percent' | 'duration' | 'epoch' | 'text';
@@ -63,7 +64,10 @@ export interface CompiledTool {
   description: string;
   toolset: Toolset;
   path: string;
+  /** For people: what the token needs (the pinned API's check, or what each row of a filtered list needs). */
   privilege: string;
+  /** The same, for the server to judge against the token's privileges. */
+  permission: ToolPermission;
   /** All four, stated: hosts differ in which they read. */
   annotations: { readOnlyHint: true; destructiveHint: false; idempotentHint: true; openWorldHint: boolean };
   /** What hosts are shown: the argument schema without length limits and patterns, which cost tokens on every turn. */
@@ -96,7 +100,7 @@ interface SpecParameter {
   schema?: JsonSchema;
 }
 interface SpecDoc {
-  paths: Record<string, { get?: { parameters?: SpecParameter[] } } | undefined>;
+  paths: Record<string, { get?: { parameters?: SpecParameter[]; 'x-pve-permissions'?: unknown } } | undefined>;
 }
 
 interface RawParam {
@@ -114,7 +118,7 @@ interface RawTool {
   description: string;
   toolset: Toolset;
   path: string;
-  privilege: string;
+  privilege?: string;
   open_world?: boolean;
   query?: Record<string, string | number | boolean>;
   params?: Record<string, RawParam>;
@@ -268,6 +272,23 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
       problem(['path'], `${t.path} is not a GET operation in the pinned Proxmox API (spec/proxmox-ve.openapi.json)`);
       return;
     }
+    // The privilege comes from the pinned API's own check; a hand-written one must agree with it.
+    // Where the endpoint lets every token in and filters rows instead, tools.yaml says what a row needs.
+    const check = permissionCheck(op['x-pve-permissions']);
+    const permission: ToolPermission = {};
+    let privilege: string;
+    if (check !== undefined) {
+      permission.check = check;
+      privilege = describeCheck(check);
+      const disagreement = t.privilege === undefined ? undefined : privilegeDisagreement(t.privilege, check);
+      if (disagreement !== undefined) problem(['privilege'], disagreement);
+    } else if (t.privilege !== undefined && isPrivilegeName(t.privilege)) {
+      permission.rows = t.privilege;
+      privilege = `${t.privilege}, per ${t.output?.shape === 'list' ? 'row' : 'object'}`;
+    } else {
+      if (t.privilege !== undefined) problem(['privilege'], `"${t.privilege}" is not a privilege name (such as VM.Audit); the pinned API lets any token call ${t.path}, so leave privilege out or name what its rows need`);
+      privilege = 'any token';
+    }
     const specParams = new Map((op.parameters ?? []).map((p) => [`${p.in}:${p.name}`, p]));
     const templateVars = [...t.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
     const output = t.output ?? { shape: 'record' as const };
@@ -408,7 +429,8 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
       description: t.description.trim(),
       toolset: t.toolset,
       path: t.path,
-      privilege: t.privilege,
+      privilege,
+      permission,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: t.open_world ?? true },
       inputSchema: listed(inputSchema),
       argumentSchema: inputSchema,

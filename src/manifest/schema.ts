@@ -18,7 +18,7 @@ export const manifestSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'title', 'description', 'toolset', 'path', 'privilege'],
+        required: ['name', 'title', 'description', 'toolset', 'path'],
         properties: {
           name,
           title: { type: 'string', minLength: 1, maxLength: 60 },

@@ -98,7 +98,12 @@ function toWire(v: unknown, boolean: boolean): string | number {
   return typeof v === 'number' ? v : String(v);
 }
 
-export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger): Runtime {
+export interface RuntimeOptions {
+  /** Per list tool: the note its answers carry when rows may be missing because of the token's privileges. */
+  partialRows?: ReadonlyMap<string, string>;
+}
+
+export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger, options: RuntimeOptions = {}): Runtime {
   // Schemas from the compiled manifest, checked when it was compiled: no meta-schema check here.
   const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, validateSchema: false, meta: false });
   const upstreamValidators = new Map<string, ValidateFunction>();
@@ -202,6 +207,8 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
       }
       const listing = listRows(res.data, tool.output, tool.params, args, res.total);
+      const partial = options.partialRows?.get(tool.name);
+      if (partial !== undefined) listing.extras.permissions = partial;
       // Kept when rows remain after this page.
       const kept = question !== undefined && listing.total > offset + limit ? keepListing(listing) : listing;
       if (question !== undefined && kept !== listing) listings.set(question, kept, kept.rows.length);

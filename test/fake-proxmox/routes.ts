@@ -366,13 +366,17 @@ function backupExcluded(ctx: RouteContext): GuestModel[] {
 export const handlers = new Map<string, Handler>([
   ['/version', (ctx) => ({ ...ctx.index.model.version, ...(ctx.index.old ? {} : { console: 'html5' }) })],
   ['/access/permissions', (ctx) => {
+    // As Proxmox does: each path holds its effective privileges, those inherited from above included.
+    const effective = (path: string): Record<string, 1> => {
+      const privs: Record<string, 1> = {};
+      for (const [prefix, set] of Object.entries(ctx.privileges)) {
+        if (prefix === '/' || path === prefix || path.startsWith(`${prefix}/`)) Object.assign(privs, set);
+      }
+      return privs;
+    };
     const path = ctx.query['path'];
-    if (path === undefined) return ctx.privileges;
-    const privs: Record<string, 1> = {};
-    for (const [prefix, set] of Object.entries(ctx.privileges)) {
-      if (prefix === '/' || path === prefix || path.startsWith(`${prefix}/`)) Object.assign(privs, set);
-    }
-    return { [path]: privs };
+    if (path === undefined) return Object.fromEntries(Object.keys(ctx.privileges).map((p) => [p, effective(p)]));
+    return { [path]: effective(path) };
   }],
   ['/nodes', (ctx) =>
     ctx.index.model.nodes.map((n) => {
