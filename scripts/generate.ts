@@ -5,6 +5,7 @@ import { writeBindings } from './bindings.js';
 import { countTokens } from 'gpt-tokenizer';
 import { compileManifest, ManifestError, type CompiledManifest, type CompiledTool } from '../src/manifest/compile.js';
 import { DEFAULT_TOOLSETS, TOOLSETS } from '../src/manifest/toolsets.js';
+import { apiTools } from '../src/tools/api-reader.js';
 
 const SPEC = 'spec/proxmox-ve.openapi.json';
 const TABLE_START = '<!-- tools:start (generated from tools.yaml by npm run generate) -->';
@@ -31,7 +32,8 @@ export function toolTable(manifest: CompiledManifest): string {
   const rows = manifest.tools.map((t) => {
     const args = Object.keys(t.inputSchema.properties as object);
     const argText = args.length ? args.map((a) => `\`${a}\``).join(', ') : '–';
-    return `| \`${t.name}\` | \`${t.toolset}\` | ${t.title} | \`GET ${t.path}\` | ${t.privilege} | ${argText} |`;
+    const endpoint = t.generic === undefined ? `\`GET ${t.path}\`` : t.generic === 'get' ? 'any GET of the pin not on the deny-list' : 'the pin, searched';
+    return `| \`${t.name}\` | \`${t.toolset}\` | ${t.title} | ${endpoint} | ${t.privilege} | ${argText} |`;
   });
   const closed = manifest.tools.filter((t) => !t.annotations.openWorldHint).length;
   const world = closed === 0 ? '`openWorldHint: true`' : `\`openWorldHint\` (false for ${closed})`;
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   const start = readme.indexOf(TABLE_START);
   const end = readme.indexOf(TABLE_END);
   if (start >= 0 && end > start) {
-    writeFileSync('README.md', readme.slice(0, start) + toolTable(manifest) + readme.slice(end + TABLE_END.length));
+    writeFileSync('README.md', readme.slice(0, start) + toolTable({ tools: [...manifest.tools, ...apiTools()] }) + readme.slice(end + TABLE_END.length));
   }
   process.stderr.write(`generated: bindings, manifest (${manifest.tools.length} tools), README tool table\n`);
 }

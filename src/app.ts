@@ -9,6 +9,8 @@ import { createUpstream, type Upstream } from './proxmox/client.js';
 import { createRuntime } from './tools/runtime.js';
 import { PERMISSIONS_PATH } from './proxmox/token-check.js';
 import { judgeTools, listedTools, partialNote, type ToolAccess } from './tools/access.js';
+import type { ApiCatalogue } from './tools/api-reader.js';
+import { apiCatalogueFor } from './manifest/load.js';
 
 export interface ProxmoxServer {
   mcp: McpServer;
@@ -22,7 +24,7 @@ export function baseUrl(config: Pick<Config, 'host' | 'port'>): string {
 }
 
 /** The guarded client for one Proxmox host: only the manifest's templates (and the start-up checks') can be reached. */
-export function createProxmoxUpstream(config: Config, manifest: CompiledManifest, fetch?: typeof globalThis.fetch): Upstream {
+export function createProxmoxUpstream(config: Config, manifest: CompiledManifest, fetch?: typeof globalThis.fetch, api?: ApiCatalogue): Upstream {
   return createUpstream({
     baseUrl: baseUrl(config),
     tokenId: config.tokenId,
@@ -34,7 +36,7 @@ export function createProxmoxUpstream(config: Config, manifest: CompiledManifest
       connectTimeoutMs: Math.min(config.requestTimeoutMs, 10_000),
       maxResponseBytes: config.maxResponseBytes,
     },
-    allowedTemplates: new Set([...manifest.tools.map((t) => t.path), PERMISSIONS_PATH, '/version']),
+    allowedTemplates: new Set([...manifest.tools.filter((t) => t.generic === undefined).map((t) => t.path), ...(api?.endpoints.map((e) => e.template) ?? []), PERMISSIONS_PATH, '/version']),
     ...(fetch ? { fetch } : {}),
   });
 }
@@ -48,12 +50,13 @@ export function createProxmoxServer(
   manifest: CompiledManifest,
   logger: Logger,
   fetch?: typeof globalThis.fetch,
-  prepared: { upstream?: Upstream; judged?: ToolAccess[] } = {},
+  prepared: { upstream?: Upstream; judged?: ToolAccess[]; api?: ApiCatalogue } = {},
 ): ProxmoxServer {
-  const upstream = prepared.upstream ?? createProxmoxUpstream(config, manifest, fetch);
+  const api = prepared.api ?? apiCatalogueFor(manifest);
+  const upstream = prepared.upstream ?? createProxmoxUpstream(config, manifest, fetch, api);
   const judged = prepared.judged ?? judgeTools(manifest.tools, undefined);
   const partialRows = new Map(judged.flatMap((j) => (j.partial === undefined ? [] : [[j.tool.name, partialNote(j.partial)] as const])));
-  const runtime = createRuntime(upstream, config, logger, { partialRows });
+  const runtime = createRuntime(upstream, config, logger, { partialRows, ...(api === undefined ? {} : { api }) });
   const mcp = createMcpServer({ manifest: { tools: listedTools(judged, config.unusableTools) }, runtime, logger });
   return {
     mcp,

@@ -2,7 +2,7 @@
 // stdout carries only the protocol; every human-readable line goes to stderr.
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { loadTools } from '../manifest/load.js';
+import { apiCatalogueFor, loadTools } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
 import { createProxmoxServer, createProxmoxUpstream, type ProxmoxServer } from '../app.js';
 import { judgeTools, listedTools } from '../tools/access.js';
@@ -53,7 +53,8 @@ async function serve(handoff?: Handoff): Promise<void> {
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }
-  const upstream = createProxmoxUpstream(config, manifest);
+  const api = apiCatalogueFor(manifest);
+  const upstream = createProxmoxUpstream(config, manifest, undefined, api);
   const state: { server?: ProxmoxServer; closing: boolean } = { closing: false };
   const shutdown = (): void => {
     if (state.closing) return;
@@ -85,7 +86,7 @@ async function serve(handoff?: Handoff): Promise<void> {
   if (unusable.length > 0) {
     logger.info(`${unusable.length} tool(s) ${config.unusableTools === 'hide' ? 'not listed' : 'listed but not usable'}: this token lacks what they need (${unusable.map((j) => j.tool.name).join(', ')}); "proxmox-mcp doctor" says what to grant`);
   }
-  const server = createProxmoxServer(config, manifest, logger, undefined, { upstream, judged });
+  const server = createProxmoxServer(config, manifest, logger, undefined, { upstream, judged, ...(api === undefined ? {} : { api }) });
   state.server = server;
 
   const transport = new ServerTransport({ drainMs: config.callTimeoutMs + 1000, ...(handoff === undefined ? {} : { answered: handoff.answered, resume: true }) });

@@ -80,6 +80,8 @@ export interface CompiledTool {
   params: CompiledParam[];
   fixedQuery: Record<string, string>;
   output: OutputSpec;
+  /** One of the generic tools of the `api` toolset (src/tools/api-reader.ts), not an entry of tools.yaml. */
+  generic?: 'get' | 'find';
 }
 
 export interface CompiledManifest {

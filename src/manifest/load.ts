@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import prebuilt from '../generated/manifest.json' with { type: 'json' };
 import type { CompiledManifest } from './compile.js';
 import { chooseTools, type ToolChoice } from './toolsets.js';
+import { ApiCatalogue, apiTools } from '../tools/api-reader.js';
 
 /** The package's own folder: the source tree (src/manifest/) and the bundle (dist/) sit at different depths below it. */
 function packageRoot(): string {
@@ -37,8 +38,13 @@ export interface ToolSources {
   tools: ToolChoice;
 }
 
-/** The manifest (built-in or custom), narrowed to the toolsets and tools the operator chose. */
+/** The manifest (built-in or custom) and the generic `api` tools, narrowed to the toolsets and tools the operator chose. */
 export async function loadTools(sources: ToolSources): Promise<CompiledManifest> {
   const manifest = await loadManifest(sources.toolsFile);
-  return { tools: chooseTools(manifest.tools, sources.tools) };
+  return { tools: chooseTools([...manifest.tools, ...apiTools()], sources.tools) };
+}
+
+/** The pinned API's endpoints, read only when a generic tool of the `api` toolset is chosen. */
+export function apiCatalogueFor(manifest: CompiledManifest): ApiCatalogue | undefined {
+  return manifest.tools.some((t) => t.generic !== undefined) ? ApiCatalogue.load(SPEC_FILE) : undefined;
 }

@@ -9,6 +9,7 @@ import type { Upstream, UpstreamFailure } from '../proxmox/client.js';
 import { redactText, sanitizeText } from '../sanitize.js';
 import { keepListing, listRows, pageOf, pageWindow, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
 import { createSnapshots, questionKey } from './listing-cache.js';
+import { refusedPath, type ApiCatalogue } from './api-reader.js';
 
 export interface ToolResult {
   structuredContent?: Record<string, unknown>;
@@ -101,6 +102,8 @@ function toWire(v: unknown, boolean: boolean): string | number {
 export interface RuntimeOptions {
   /** Per list tool: the note its answers carry when rows may be missing because of the token's privileges. */
   partialRows?: ReadonlyMap<string, string>;
+  /** The pinned API's GET endpoints, for the generic tools of the `api` toolset. */
+  api?: ApiCatalogue;
 }
 
 export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger, options: RuntimeOptions = {}): Runtime {
@@ -123,9 +126,53 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
 
   return {
     async call(tool, args, outerSignal) {
+      if (tool.generic === 'find') return hideSecret(find(tool, args));
+      if (tool.generic === 'get') return hideSecret(await read(tool, args, outerSignal));
       return hideSecret(await run(tool, args, outerSignal));
     },
   };
+
+  function catalogue(): ApiCatalogue {
+    if (options.api === undefined) throw new Error('the api toolset was chosen without its catalogue');
+    return options.api;
+  }
+
+  function find(tool: CompiledTool, args: Record<string, unknown>): ToolResult {
+    const rows = catalogue()
+      .find(String(args.words))
+      .map((e) => {
+        const row: Record<string, unknown> = { path: e.template, answer: e.list ? 'list' : 'record', privilege: e.privilege };
+        if (e.queryParams.length > 0) row.params = e.queryParams.map((p) => (p.required === true ? `${p.name} (required)` : p.name));
+        return row;
+      });
+    const answer = pageOf(listRows(rows, tool.output, [], args), tool.output, args, limits.maxResultBytes);
+    return { structuredContent: answer.structured, text: answer.text, isError: false };
+  }
+
+  /** `api_get`: the concrete path matched to a template of the pin and checked before anything is sent. */
+  async function read(tool: CompiledTool, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult> {
+    const path = String(args.path);
+    const refused = refusedPath(path);
+    if (refused !== undefined) return failure(`${refused}. Nothing was sent to Proxmox.`);
+    const api = catalogue();
+    const match = api.match(path);
+    if (match === undefined) return failure(`GET ${path} is not an endpoint of the pinned Proxmox VE API. Find one with api_find (words in its path); nothing was sent.`);
+    const { endpoint } = match;
+    const params = (args.params ?? {}) as Record<string, unknown>;
+    const values = { ...api.typedValues(endpoint, match.values), ...params };
+    const clash = Object.keys(params).find((k) => k in match.values);
+    const problem = clash === undefined ? api.check(endpoint, values) : `"${clash}" is part of the path, not a parameter`;
+    if (problem !== undefined) return failure(`Invalid parameters for GET ${endpoint.template}: ${problem}. Nothing was sent to Proxmox.`);
+    const one = api.toolFor(endpoint, { ...tool, name: `${tool.name} ${endpoint.template}` });
+    const runArgs: Record<string, unknown> = { ...values };
+    if (one.output.paged) {
+      if (args.limit !== undefined) runArgs.limit = args.limit;
+      if (args.offset !== undefined) runArgs.offset = args.offset;
+    } else if (args.limit !== undefined || args.offset !== undefined) {
+      return failure(`GET ${endpoint.template} pages itself: pass its own parameters in params (${endpoint.queryParams.map((p) => p.name).join(', ')}) instead of limit and offset. Nothing was sent.`);
+    }
+    return run(one, runArgs, signal);
+  }
 
   async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
     // Cancelled before it started (the host's cancellation arrived with the call): send nothing.

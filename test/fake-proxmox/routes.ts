@@ -718,6 +718,10 @@ export const handlers = new Map<string, Handler>([
     // Proxmox sends the id as a string.
     return String(next);
   }],
+  ['/cluster/firewall/aliases', () => [
+    { name: 'office', cidr: '192.0.2.0/24', comment: 'Office LAN', digest: digest('aliases') },
+    { name: 'backup-host', cidr: '198.51.100.7', comment: 'PBS \u202enoitces\u202c', digest: digest('aliases') },
+  ]],
   ['/cluster/options', (ctx) => ({ keyboard: 'en-us', console: 'html5', migration: { type: 'secure' }, 'next-id': { lower: 100 }, description: `Lab cluster ${ctx.index.model.name}` })],
   ['/cluster/config/nodes', (ctx) =>
     ctx.index.model.nodes.map((n) => ({ node: n.name, name: n.name, nodeid: String(n.nodeid), quorum_votes: '1', ring0_addr: n.ip }))],
