@@ -7,7 +7,7 @@ import { compileManifest, ManifestError } from '../src/manifest/compile.js';
 const spec: unknown = JSON.parse(readFileSync(new URL('../spec/proxmox-ve.openapi.json', import.meta.url), 'utf8'));
 
 function tool(body: string): string {
-  return `version: 1\ntools:\n  - name: t_one\n    title: One\n    description: A test tool that reads one thing from Proxmox.\n    privilege: Sys.Audit\n    toolset: cluster\n${body}`;
+  return `version: 1\ntools:\n  - name: t_one\n    title: One\n    description: A test tool that reads one thing from Proxmox.\n    toolset: cluster\n${body}`;
 }
 
 function problems(yaml: string): string[] {
@@ -57,7 +57,7 @@ describe('compileManifest', () => {
 
   it('names the tool, the field and the line of a path that is not in the spec', () => {
     expect(problems(tool('    path: /nodes/{node}/nowhere\n'))).toEqual([
-      expect.stringMatching(/^tools\.yaml:8: tool "t_one": path: \/nodes\/\{node\}\/nowhere is not a GET operation/),
+      expect.stringMatching(/^tools\.yaml:7: tool "t_one": path: \/nodes\/\{node\}\/nowhere is not a GET operation/),
     ]);
   });
 
@@ -66,7 +66,7 @@ describe('compileManifest', () => {
   });
 
   it('refuses a parameter the spec does not have, and a path parameter sent as query', () => {
-    expect(problems(tool('    path: /nodes\n    params:\n      bogus: { in: query }\n')).join('\n')).toMatch(/tools\.yaml:10: .*"bogus" is not a query parameter of GET \/nodes/);
+    expect(problems(tool('    path: /nodes\n    params:\n      bogus: { in: query }\n')).join('\n')).toMatch(/tools\.yaml:9: .*"bogus" is not a query parameter of GET \/nodes/);
     expect(problems(tool('    path: /nodes/{node}/status\n    params:\n      node: { in: query }\n')).join('\n')).toMatch(/"node" is a path parameter in the spec, not query/);
   });
 

@@ -49,7 +49,9 @@ async function serve(handoff?: Handoff): Promise<void> {
   warnAboutTls(config, logger);
   let manifest;
   try {
-    manifest = await loadTools(config);
+    manifest = await loadTools(config, (message) => {
+      logger.warn(message);
+    });
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }

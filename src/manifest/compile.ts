@@ -90,8 +90,11 @@ export interface CompiledManifest {
 
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';
-  constructor(readonly problems: string[]) {
-    super(`tools.yaml has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  constructor(
+    readonly problems: string[],
+    file = 'tools.yaml',
+  ) {
+    super(`${file} has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   }
 }
 
@@ -189,15 +192,15 @@ function wideningProblems(tool: JsonSchema, spec: JsonSchema): string[] {
   return problems;
 }
 
-function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, path: (string | number)[]): string {
+function location(file: string, lines: LineCounter, doc: ReturnType<typeof parseDocument>, path: (string | number)[]): string {
   for (let i = path.length; i >= 0; i--) {
     const node: unknown = doc.getIn(path.slice(0, i), true);
     if (isNode(node) && node.range) {
       const { line } = lines.linePos(node.range[0]);
-      return `tools.yaml:${line}`;
+      return `${file}:${line}`;
     }
   }
-  return 'tools.yaml';
+  return file;
 }
 
 const STRICT_AJV = (): Ajv2020 => new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false });
@@ -231,11 +234,15 @@ function listed(schema: JsonSchema): JsonSchema {
   return out;
 }
 
-export function compileManifest(yamlText: string, specDoc: unknown): CompiledManifest {
+/** `file` names the manifest in every problem (with the line): tools.yaml, or an operator's own file. */
+export function compileManifest(yamlText: string, specDoc: unknown, file = 'tools.yaml'): CompiledManifest {
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ManifestError(doc.errors.map((e) => `tools.yaml:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? ''}`));
+    throw new ManifestError(
+      doc.errors.map((e) => `${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? ''}`),
+      file,
+    );
   }
   const raw = doc.toJS({ maxAliasCount: 0 }) as unknown;
   const ajv = STRICT_AJV();
@@ -246,11 +253,12 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
         const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
         const toolIndex = path[0] === 'tools' && typeof path[1] === 'number' ? path[1] : undefined;
         const toolName = toolIndex === undefined ? undefined : (raw as RawManifest).tools[toolIndex]?.name;
-        const where = location(lines, doc, path);
+        const where = location(file, lines, doc, path);
         const what = toolName === undefined ? '' : `tool "${toolName}": `;
         const field = path.slice(toolName === undefined ? 0 : 2).join('.');
         return `${where}: ${what}${field === '' ? '' : `${field} `}${e.message ?? 'is invalid'}${e.params.additionalProperty ? ` ("${String(e.params.additionalProperty)}")` : ''}`;
       }),
+      file,
     );
   }
   const manifest = raw;
@@ -260,7 +268,7 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
   const tools: CompiledTool[] = [];
 
   manifest.tools.forEach((t, index) => {
-    const at = (...rest: (string | number)[]): string => `${location(lines, doc, ['tools', index, ...rest])}: tool "${t.name}"`;
+    const at = (...rest: (string | number)[]): string => `${location(file, lines, doc, ['tools', index, ...rest])}: tool "${t.name}"`;
     const problem = (field: (string | number)[], message: string): void => {
       problems.push(`${at(...field)}: ${field.join('.')}: ${message}`);
     };
@@ -443,6 +451,6 @@ export function compileManifest(yamlText: string, specDoc: unknown): CompiledMan
       output: compiledOutput,
     });
   });
-  if (problems.length > 0) throw new ManifestError(problems);
+  if (problems.length > 0) throw new ManifestError(problems, file);
   return { tools };
 }

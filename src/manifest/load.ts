@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import prebuilt from '../generated/manifest.json' with { type: 'json' };
-import type { CompiledManifest } from './compile.js';
+import type { CompiledManifest, CompiledTool } from './compile.js';
 import { chooseTools, type ToolChoice } from './toolsets.js';
 import { ApiCatalogue, apiTools } from '../tools/api-reader.js';
 
@@ -30,18 +30,44 @@ export async function loadManifest(toolsFile: string | undefined): Promise<Compi
   } catch {
     throw new Error(`PROXMOX_MCP_TOOLS: cannot read ${toolsFile}`);
   }
-  return compileManifest(text, JSON.parse(readFileSync(SPEC_FILE, 'utf8')));
+  return compileManifest(text, JSON.parse(readFileSync(SPEC_FILE, 'utf8')), toolsFile);
 }
 
 export interface ToolSources {
   toolsFile: string | undefined;
+  extraToolsFile: string | undefined;
   tools: ToolChoice;
 }
 
-/** The manifest (built-in or custom) and the generic `api` tools, narrowed to the toolsets and tools the operator chose. */
-export async function loadTools(sources: ToolSources): Promise<CompiledManifest> {
-  const manifest = await loadManifest(sources.toolsFile);
-  return { tools: chooseTools([...manifest.tools, ...apiTools()], sources.tools) };
+/**
+ * An operator's own tools on top of the built-in ones (PROXMOX_MCP_EXTRA_TOOLS), checked against
+ * the pin like the built-in ones: a tool whose name is taken replaces that tool, and `note` says so.
+ */
+async function addExtraTools(tools: CompiledTool[], file: string, note: (message: string) => void): Promise<CompiledTool[]> {
+  const { compileManifest } = await import('./compile.js');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`PROXMOX_MCP_EXTRA_TOOLS: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const extra = compileManifest(text, JSON.parse(readFileSync(SPEC_FILE, 'utf8')), file).tools;
+  const byName = new Map(extra.map((t) => [t.name, t]));
+  const out = tools.map((t) => {
+    const own = byName.get(t.name);
+    if (own === undefined) return t;
+    note(`PROXMOX_MCP_EXTRA_TOOLS: ${file} replaces the built-in tool ${t.name}`);
+    byName.delete(t.name);
+    return own;
+  });
+  return [...out, ...byName.values()];
+}
+
+/** The manifest (built-in or custom, plus the operator's own tools) and the generic `api` tools, narrowed to what the operator chose. */
+export async function loadTools(sources: ToolSources, note: (message: string) => void = () => undefined): Promise<CompiledManifest> {
+  let { tools } = await loadManifest(sources.toolsFile);
+  if (sources.extraToolsFile !== undefined) tools = await addExtraTools(tools, sources.extraToolsFile, note);
+  return { tools: chooseTools([...tools, ...apiTools()], sources.tools) };
 }
 
 /** The pinned API's endpoints, read only when a generic tool of the `api` toolset is chosen. */
