@@ -1,7 +1,8 @@
 // `npm run bench`: our server against the floor (bench/floor.mjs) and a direct HTTPS GET, side by
 // side in one run, against the fake Proxmox over real TLS on loopback. Prints a table with targets
 // and writes every figure to bench/results/latest.json. `--quick` for fewer rounds, `--server PATH`
-// for another build, `--readme` to put the table in the README. Never part of `npm test`: timings
+// for another build, `--before PATH` to measure an earlier build beside it (start-up and memory),
+// `--readme` to put the table in the README. Never part of `npm test`: timings
 // on a shared machine are not assertions.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,9 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const serverArg = argv.indexOf('--server');
 const SERVER = serverArg !== -1 && argv[serverArg + 1] !== undefined ? argv[serverArg + 1] ?? '' : fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+// `--before PATH`: the dist/cli.js of an earlier build (for example of main), measured in the same run.
+const beforeArg = argv.indexOf('--before');
+const BEFORE = beforeArg !== -1 ? argv[beforeArg + 1] : undefined;
 const FLOOR = fileURLToPath(new URL('./floor.mjs', import.meta.url));
 const OUT = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -40,9 +44,14 @@ if (!existsSync(SERVER)) {
   process.exit(1);
 }
 
-type Subject = 'floor' | 'ours';
-const SUBJECTS: readonly Subject[] = ['floor', 'ours'];
-const SCRIPT: Record<Subject, string> = { floor: FLOOR, ours: SERVER };
+if (BEFORE !== undefined && !existsSync(BEFORE)) {
+  console.error(`bench: --before ${BEFORE} is missing`);
+  process.exit(1);
+}
+
+type Subject = 'floor' | 'ours' | 'before';
+const SUBJECTS: readonly Subject[] = BEFORE === undefined ? ['floor', 'ours'] : ['floor', 'ours', 'before'];
+const SCRIPT: Record<Subject, string> = { floor: FLOOR, ours: SERVER, before: BEFORE ?? SERVER };
 
 function envFor(fake: FakeProxmox): Record<string, string> {
   // The default rate limit (600 calls a minute) is a guard for assistants; the bench makes ~1,500 calls.
@@ -97,9 +106,9 @@ function toolTokens(list: ListedTools | undefined): { max: number; median: numbe
 // 1. Cold start: spawn -> initialize -> initialized -> tools/list answered.
 async function coldStart(): Promise<{ ms: Record<Subject, number[]>; firstCallMs: Record<Subject, number[]>; list: Record<Subject, ListedTools | undefined> }> {
   const fake = await startFakeProxmox({ cluster: makeCluster() });
-  const ms: Record<Subject, number[]> = { floor: [], ours: [] };
-  const firstCallMs: Record<Subject, number[]> = { floor: [], ours: [] };
-  const list: Record<Subject, ListedTools | undefined> = { floor: undefined, ours: undefined };
+  const ms: Record<Subject, number[]> = { floor: [], ours: [], before: [] };
+  const firstCallMs: Record<Subject, number[]> = { floor: [], ours: [], before: [] };
+  const list: Record<Subject, ListedTools | undefined> = { floor: undefined, ours: undefined, before: undefined };
   try {
     for (let i = 0; i < PLAN.coldWarmup + PLAN.coldRuns; i++) {
       // Alternate who goes first so neither always runs on a cache the other just warmed.
@@ -353,6 +362,18 @@ async function walkTool(running: Running, tool: string): Promise<Walk> {
   };
 }
 
+/** Peak RSS (KiB) of a fresh server of `subject` after walking get_vms over the 5,000-guest cluster. */
+async function walkPeak(subject: Subject): Promise<{ peakKiB: number | undefined; records: number }> {
+  const running = await startRunning(subject);
+  try {
+    const walk = await walkTool(running, 'get_vms');
+    return { peakKiB: running.rpc.memory()?.peakKiB, records: walk.walk.records };
+  } finally {
+    await running.rpc.close();
+    await running.fake.close();
+  }
+}
+
 interface WholeAnswer {
   ms: Summary;
   bytes: number;
@@ -520,6 +541,15 @@ async function main(): Promise<void> {
     const rssFloor = floor.rpc.memory()?.peakKiB;
     const rssOurs = ours.rpc.memory()?.peakKiB;
 
+    let walkMemory: { ours: (number | undefined)[]; before: (number | undefined)[] } | undefined;
+    if (BEFORE !== undefined) {
+      log('5b/6 memory: a fresh server walking get_vms, this build and the one before, alternated');
+      walkMemory = { ours: [], before: [] };
+      for (let i = 0; i < (quick ? 1 : 3); i++) {
+        for (const subject of i % 2 === 0 ? (['ours', 'before'] as const) : (['before', 'ours'] as const)) walkMemory[subject].push((await walkPeak(subject)).peakKiB);
+      }
+    }
+
     log('6/6 failures: a Proxmox 500, then a hung Proxmox (waits for the server\'s own timeout)');
     const fail = await failures(ours, call.oursTool, call.oursTool === 'get_node_status' ? { node: 'pve1' } : {}, call.oursTool === 'get_node_status' ? STATUS_PATH : '/nodes');
 
@@ -651,6 +681,30 @@ async function main(): Promise<void> {
         target: '<= 10 MiB',
         status: mark(rssOursMiB === undefined || rssFloorMiB === undefined ? undefined : rssOursMiB - rssFloorMiB <= 10),
       },
+      ...(BEFORE === undefined
+        ? []
+        : ((): Row[] => {
+            const mib = (kib: (number | undefined)[]): number => median(kib.filter((k): k is number => k !== undefined)) / 1024;
+            const walkOurs = walkMemory === undefined ? NaN : mib(walkMemory.ours);
+            const walkBefore = walkMemory === undefined ? NaN : mib(walkMemory.before);
+            return [
+              { metric: 'before -> now: spawn to tools/list, median ms', floor: '', ours: `${fmt(median(cold.ms.before), 1)} -> ${fmt(coldOurs, 1)}`, target: '', status: 'info' },
+              {
+                metric: 'before -> now: spawn to first tool answer, median ms',
+                floor: '',
+                ours: `${fmt(median(cold.firstCallMs.before), 1)} -> ${fmt(median(cold.firstCallMs.ours), 1)}`,
+                target: '',
+                status: 'info',
+              },
+              {
+                metric: 'before -> now: peak RSS walking 5,000 guests, MiB',
+                floor: '',
+                ours: `${fmt(walkBefore, 1)} -> ${fmt(walkOurs, 1)}`,
+                target: '<= +10 %',
+                status: mark(walkOurs <= walkBefore * 1.1),
+              },
+            ];
+          })()),
       { metric: 'Proxmox 500: reported as an error', floor: '', ours: fail.upstream500.isError ? 'isError' : 'success', target: 'isError', status: mark(fail.upstream500.isError) },
       {
         metric: 'hung Proxmox: s to a clear error (default timeout)',
@@ -685,7 +739,10 @@ async function main(): Promise<void> {
       bigCluster: { guests: 5000, nodes: 50, getVms: vms ?? null, clusterResources: resources ?? null, floorWhole: floorBig, directWhole: directBig },
       concurrency: { floor: concFloor, ours: concOurs },
       failures: fail,
-      memory: { peakRssKiB: { floor: rssFloor ?? null, ours: rssOurs ?? null }, checkpoints: { floor: floor.memory, ours: ours.memory } },
+      memory: { peakRssKiB: { floor: rssFloor ?? null, ours: rssOurs ?? null }, checkpoints: { floor: floor.memory, ours: ours.memory }, walkPeakKiB: walkMemory ?? null },
+      ...(BEFORE === undefined
+        ? {}
+        : { before: { server: BEFORE, coldStartMs: summarize(cold.ms.before), firstCallMs: summarize(cold.firstCallMs.before) } }),
       startupUpstreamRequests: { floor: floor.startupRequests, ours: ours.startupRequests },
       tokenizer: tokenCounter?.name ?? 'none (bytes / 4)',
       toolTokens: { floor: tokFloor ?? null, ours: tokOurs ?? null },

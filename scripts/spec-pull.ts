@@ -12,7 +12,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createAgent, createFetch, type TlsSettings } from '../src/proxmox/http.js';
+import { ConfigError, loadConnectionSettings, type ConnectionSettings } from '../src/cli/config.js';
+import { DEFAULT_API, type ApiDescription } from '../src/proxmox/api/index.js';
+import { createAgent, createFetch } from '../src/proxmox/http.js';
+import { tlsSettings } from '../src/proxmox/upstream-options.js';
 import { renderBindings } from './bindings.js';
 import { CONVERTER_VERSION, convertApidoc, serializeSpec } from './convert-apidoc.js';
 import { buildUpgradeReport, formatUpgradeReport } from './upgrade-report.js';
@@ -20,8 +23,6 @@ import { buildUpgradeReport, formatUpgradeReport } from './upgrade-report.js';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_BYTES = 64 * 1024 * 1024;
 
-export const SPEC_FILE = 'spec/proxmox-ve.openapi.json';
-export const LOCK_FILE = 'spec/proxmox-ve.lock.json';
 export const BINDINGS_FILE = 'src/generated/proxmox-api.ts';
 
 export interface PullOptions {
@@ -66,35 +67,32 @@ export function parseArgs(argv: string[]): PullOptions {
 
 export type Source = { kind: 'file'; path: string } | { kind: 'url'; url: URL };
 
-/** A file path that exists, an https URL, or a host (with optional port) of a Proxmox node. */
-export function resolveSource(from: string): Source {
+/**
+ * A file path that exists, an https URL, or a host (with optional port) of a Proxmox node. A host,
+ * or a URL without a path, means the schema file that host's API viewer serves.
+ */
+export function resolveSource(from: string, api: ApiDescription = DEFAULT_API): Source {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(from)) {
     const url = new URL(from);
     if (url.protocol !== 'https:') throw new UsageError('only https URLs are accepted');
+    if (url.pathname === '/' && url.search === '') url.pathname = api.apidocPath;
     return { kind: 'url', url };
   }
   if (existsSync(from)) return { kind: 'file', path: resolve(from) };
   const host = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/.exec(from);
   if (host) {
-    return { kind: 'url', url: new URL(`https://${host[1] ?? ''}:${host[2] ?? '8006'}/pve-docs/api-viewer/apidoc.js`) };
+    return { kind: 'url', url: new URL(`https://${host[1] ?? ''}:${host[2] ?? String(api.defaultPort)}${api.apidocPath}`) };
   }
   throw new UsageError(`--from ${JSON.stringify(from)} is neither an existing file, an https URL nor a host[:port]`);
 }
 
-export function tlsSettingsFromEnv(env: NodeJS.ProcessEnv): TlsSettings {
-  const verifyRaw = env.PROXMOX_VERIFY_SSL?.trim().toLowerCase();
-  return {
-    verify: !(verifyRaw === 'false' || verifyRaw === '0' || verifyRaw === 'no'),
-    caFile: env.PROXMOX_SSL_CERT === '' ? undefined : env.PROXMOX_SSL_CERT,
-    fingerprint: env.PROXMOX_TLS_FINGERPRINT === '' ? undefined : env.PROXMOX_TLS_FINGERPRINT,
-  };
-}
-
-async function fetchSource(source: Source, env: NodeJS.ProcessEnv): Promise<Buffer> {
+// The host is trusted exactly as the server trusts it: the same settings, read by the same code.
+async function fetchSource(source: Source, connection: ConnectionSettings): Promise<Buffer> {
   if (source.kind === 'file') return readFile(source.path);
-  const agent = createAgent(tlsSettingsFromEnv(env), { maxResponseBytes: MAX_BYTES, requestTimeoutMs: 60_000 });
+  // A schema file is far larger than any API answer, and a busy host may be slow to send it.
+  const agent = createAgent(tlsSettings(connection), { maxResponseBytes: MAX_BYTES, requestTimeoutMs: 60_000 });
   try {
-    const response = await createFetch(agent, { bytes: true })(source.url, { headers: { accept: '*/*' } });
+    const response = await createFetch(agent)(source.url, { headers: { accept: '*/*', 'accept-encoding': 'identity' } });
     if (!response.ok) throw new Error(`GET ${source.url.href} answered ${response.status} ${response.statusText}`);
     return Buffer.from(await response.arrayBuffer());
   } finally {
@@ -121,11 +119,11 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-type CompileManifest = (yamlText: string, spec: unknown) => unknown;
+type CompileManifest = (yamlText: string, spec: unknown, api: ApiDescription) => unknown;
 
-/** The manifest compiler lives in src/manifest/compile.ts once it exists; until then this step is skipped. */
+/** The manifest compiler (src/manifest/compile.ts); without it (a partial checkout) this step is skipped. */
 async function loadManifestCompiler(): Promise<CompileManifest | undefined> {
-  const modulePath = join(REPO_ROOT, 'src', 'manifest.ts');
+  const modulePath = join(REPO_ROOT, 'src', 'manifest', 'compile.ts');
   if (!existsSync(modulePath)) return undefined;
   const mod = (await import(pathToFileURL(modulePath).href)) as { compileManifest?: unknown };
   return typeof mod.compileManifest === 'function' ? (mod.compileManifest as CompileManifest) : undefined;
@@ -146,21 +144,27 @@ export interface PullIo {
 
 /** Runs one pull; returns the exit code. */
 export async function specPull(options: PullOptions, io: PullIo): Promise<number> {
-  const source = resolveSource(options.from);
+  const connection = loadConnectionSettings(io.env);
+  const { api } = connection;
+  const source = resolveSource(options.from, api);
+  if (source.kind === 'url' && !connection.verifySsl && connection.fingerprint === undefined) {
+    io.err('warning: PROXMOX_VERIFY_SSL=false: the certificate is NOT verified; pin it with PROXMOX_TLS_FINGERPRINT.\n');
+  }
   const release = detectRelease(source, options.release);
   if (release === undefined) {
     io.err('note: the release could not be read from the file name; pinning as "unknown". Pass --release X.Y.Z (the pve-docs version shown by `pveversion -v`).\n');
   }
-  const bytes = await fetchSource(source, io.env);
+  const bytes = await fetchSource(source, connection);
   const text = bytes.toString('utf8');
   const converted = convertApidoc(text, { release: release ?? 'unknown' });
   for (const warning of converted.warnings) io.err(`warning: ${warning}\n`);
   const specText = serializeSpec(converted.document);
 
-  const specPath = join(options.root, SPEC_FILE);
+  const specPath = join(options.root, api.specFile);
   const currentText = await readIfExists(specPath);
   const currentSpec: unknown = currentText === undefined ? {} : JSON.parse(currentText);
-  const toolsText = (await readIfExists(join(options.root, 'tools.yaml'))) ?? 'tools: []\n';
+  const toolsFile = await readIfExists(join(options.root, 'tools.yaml'));
+  const toolsText = toolsFile ?? 'tools: []\n';
   const report = buildUpgradeReport(currentSpec, converted.document, toolsText);
   io.out(formatUpgradeReport(report));
 
@@ -169,12 +173,14 @@ export async function specPull(options: PullOptions, io: PullIo): Promise<number
     return 1;
   }
 
-  const compile = await loadManifestCompiler();
-  if (compile === undefined) {
+  const compile = toolsFile === undefined ? undefined : await loadManifestCompiler();
+  if (toolsFile === undefined) {
+    io.out('note: no tools.yaml here; no manifest to check against the new spec.\n');
+  } else if (compile === undefined) {
     io.out('note: src/manifest/compile.ts (compileManifest) is not there yet; tools.yaml was not re-validated.\n');
   } else {
     try {
-      compile(toolsText, JSON.parse(specText));
+      compile(toolsText, JSON.parse(specText), api);
     } catch (error) {
       io.err(`spec:pull: tools.yaml does not compile against the new spec; nothing was written.\n${(error as Error).message}\n`);
       return 1;
@@ -196,9 +202,9 @@ export async function specPull(options: PullOptions, io: PullIo): Promise<number
   // Everything is computed before the first write, so a failure leaves the old pin whole.
   const bindings = await renderBindings(specText);
   await writeAtomically(specPath, specText);
-  await writeAtomically(join(options.root, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
+  await writeAtomically(join(options.root, api.lockFile), `${JSON.stringify(lock, null, 2)}\n`);
   await writeAtomically(join(options.root, BINDINGS_FILE), bindings);
-  io.out(`pinned pve-docs ${lock.pveDocsRelease}: ${String(lock.getOperations)} GET operations (${SPEC_FILE}, ${LOCK_FILE}, ${BINDINGS_FILE}).\n`);
+  io.out(`pinned pve-docs ${lock.pveDocsRelease}: ${String(lock.getOperations)} GET operations (${api.specFile}, ${api.lockFile}, ${BINDINGS_FILE}).\n`);
   io.out('next: `npm run generate` refreshes what else derives from the spec (compiled manifest, README table).\n');
   return 0;
 }
@@ -214,6 +220,7 @@ async function main(): Promise<void> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     io.err(`spec:pull: ${message}\n`);
+    if (error instanceof ConfigError) io.err('spec:pull reads PROXMOX_SERVICE, PROXMOX_VERIFY_SSL, PROXMOX_SSL_CERT and PROXMOX_TLS_FINGERPRINT as the server does.\n');
     if (error instanceof UsageError) {
       io.err('usage: npm run spec:pull -- --from <file | https URL | host[:port]> [--release X.Y.Z] [--dry-run] [--root DIR]\n');
     }

@@ -1,4 +1,9 @@
-// Logs are lines on stderr: stdout belongs to the MCP protocol.
+// Logs are lines on stderr: stdout belongs to the MCP protocol. A log line may carry text from
+// Proxmox (privilege names, versions, error messages), so every line is made safe for a terminal
+// (no escape sequences, no bidi tricks) and redacted here, whatever the caller passed.
+import { registerSecret } from './secrets.js';
+import { redactText, stripUnsafe } from './sanitize.js';
+
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
 const ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
@@ -17,23 +22,18 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length > 0) out = out.split(secret).join('[redacted]');
-  }
-  // A token header that slipped into a message is redacted even when the secret is not known here.
-  return out.replace(/(PVEAPIToken=[^=\s]+=)[^\s"']+/g, '$1[redacted]');
+/** One line for a terminal: no controls or invisible characters, no secrets, no line breaks. */
+export function terminalLine(text: string): string {
+  return redactText(stripUnsafe(text)).replace(/\s*\n\s*/g, ' ');
 }
 
 export function createLogger(options: LoggerOptions): Logger {
   const threshold = ORDER[options.level];
-  const secrets = options.secrets ?? [];
+  for (const secret of options.secrets ?? []) registerSecret(secret);
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const log = (level: LogLevel, message: string): void => {
     if (ORDER[level] < threshold) return;
-    const oneLine = redact(message, secrets).replace(/[\r\n]+/g, ' ');
-    write(`${new Date().toISOString()} ${level} proxmox-mcp: ${oneLine}\n`);
+    write(`${new Date().toISOString()} ${level} proxmox-mcp: ${terminalLine(message)}\n`);
   };
   return {
     debug: (m) => { log('DEBUG', m); },

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ApiCatalogue } from '../src/tools/api-reader.js';
+import { DEFAULT_API } from '../src/proxmox/api/index.js';
 import { call } from './support/mcp.js';
 import { serverSuite } from './support/suite.js';
 
@@ -10,7 +11,7 @@ const spec = JSON.parse(readFileSync('spec/proxmox-ve.openapi.json', 'utf8')) as
 const templates = Object.keys(spec.paths).map((t) => new RegExp(`^/api2/json${t.replace(/\{[^}]+\}/g, '[^/]+')}$`));
 
 describe('the API catalogue', () => {
-  const api = new ApiCatalogue(spec);
+  const api = new ApiCatalogue(spec, DEFAULT_API);
 
   it('matches a concrete path to its template, literal segments first', () => {
     expect(api.match('/cluster/firewall/aliases')?.endpoint.template).toBe('/cluster/firewall/aliases');

@@ -1,5 +1,5 @@
 // Configuration: the seed's variables and defaults, and a config file written for the Python server.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,8 @@ const BASE = { PROXMOX_HOST: 'pve.example.com', PROXMOX_TOKEN_ID: 'root@pam!mcp'
 describe('loadConfig', () => {
   it('applies the defaults from the Python server', () => {
     const c = loadConfig(BASE);
-    expect(c).toMatchObject({ host: 'pve.example.com', port: 8006, verifySsl: true, service: 'PVE', logLevel: 'INFO', caFile: undefined, requireReadonlyToken: false });
+    expect(c).toMatchObject({ host: 'pve.example.com', port: 8006, verifySsl: true, logLevel: 'INFO', caFile: undefined, requireReadonlyToken: false });
+    expect(c.api.id).toBe('pve');
   });
 
   it('reads every variable', () => {
@@ -39,5 +40,79 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...BASE, PROXMOX_HOST: 'pve/../x' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...BASE, PROXMOX_HOST: 'pve/../x' })).toThrow(/PROXMOX_HOST/);
     expect(() => loadConfig({ ...BASE, PROXMOX_MAX_CONCURRENCY: '0' })).toThrow(/PROXMOX_MAX_CONCURRENCY must be a whole number from 1/);
+  });
+});
+
+describe('a token ID that holds the secret', () => {
+  const SECRET = '9b2f6c1e-7d4a-4e8b-b1c3-5a6d7e8f9012';
+  const pasted = [`root@pam!mcp=${SECRET}`, `PVEAPIToken=root@pam!mcp=${SECRET}`, `PVEAPIToken root@pam!mcp=${SECRET}`, SECRET, `root@pam!${SECRET}x=`];
+
+  it('is refused with a message that does not repeat it', () => {
+    for (const tokenId of pasted) {
+      let message = '';
+      try {
+        loadConfig({ ...BASE, PROXMOX_TOKEN_ID: tokenId });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^PROXMOX_TOKEN_ID /);
+      expect(message).not.toContain(SECRET.slice(0, 8));
+      expect(message).not.toContain(SECRET.slice(-8));
+    }
+    expect(() => loadConfig({ ...BASE, PROXMOX_TOKEN_ID: pasted[1] })).toThrow(/whole Authorization header/);
+    expect(() => loadConfig({ ...BASE, PROXMOX_TOKEN_ID: pasted[0] })).toThrow(/holds the secret after the token ID/);
+  });
+
+  it('is refused from the config file too, naming where it came from', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pmcp-cfg-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ proxmox: { host: 'pve' }, auth: { user: 'root@pam', token_name: `mcp=${SECRET}`, token_value: SECRET } }));
+    expect(() => loadConfig({ PROXMOX_MCP_CONFIG: file })).toThrow(/^auth\.token_name in PROXMOX_MCP_CONFIG holds the secret/);
+    try {
+      loadConfig({ PROXMOX_MCP_CONFIG: file });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(SECRET.slice(0, 8));
+    }
+  });
+});
+
+describe('secrets from files (NAME_FILE)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pmcp-secret-'));
+  const write = (name: string, text: string, mode: number): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode });
+    chmodSync(path, mode);
+    return path;
+  };
+  const withoutSecret = { PROXMOX_HOST: BASE.PROXMOX_HOST, PROXMOX_TOKEN_ID: BASE.PROXMOX_TOKEN_ID };
+
+  it('reads PROXMOX_TOKEN_SECRET_FILE once, trims the trailing line break, and stays quiet for a private file', () => {
+    const path = write('private', 'from-a-file-1234\n', 0o600);
+    const c = loadConfig({ ...withoutSecret, PROXMOX_TOKEN_SECRET_FILE: path });
+    expect(c.tokenSecret).toBe('from-a-file-1234');
+    expect(c.warnings).toEqual([]);
+    expect(loadConfig({ ...withoutSecret, PROXMOX_TOKEN_SECRET_FILE: write('crlf', 'from-a-file-1234\r\n', 0o600) }).tokenSecret).toBe('from-a-file-1234');
+  });
+
+  it('warns when others can read the file, without the secret', () => {
+    const c = loadConfig({ ...withoutSecret, PROXMOX_TOKEN_SECRET_FILE: write('shared', 'from-a-shared-file\n', 0o644) });
+    expect(c.tokenSecret).toBe('from-a-shared-file');
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings[0]).toMatch(/PROXMOX_TOKEN_SECRET_FILE: .*shared can be read by other users \(mode 644\); restrict it with chmod 600/);
+    expect(c.warnings[0]).not.toContain('from-a-shared-file');
+  });
+
+  it('refuses both forms at once, a missing file and an empty one', () => {
+    const path = write('both', 'x-secret-value\n', 0o600);
+    expect(() => loadConfig({ ...BASE, PROXMOX_TOKEN_SECRET_FILE: path })).toThrow(/PROXMOX_TOKEN_SECRET and PROXMOX_TOKEN_SECRET_FILE are both set/);
+    expect(() => loadConfig({ ...withoutSecret, PROXMOX_TOKEN_SECRET_FILE: join(dir, 'missing') })).toThrow(/PROXMOX_TOKEN_SECRET_FILE: cannot read .*missing \(ENOENT\)/);
+    expect(() => loadConfig({ ...withoutSecret, PROXMOX_TOKEN_SECRET_FILE: write('empty', '\n', 0o600) })).toThrow(/PROXMOX_TOKEN_SECRET_FILE: .*empty is empty/);
+  });
+});
+
+describe('PROXMOX_SERVICE', () => {
+  it('selects an API description, and names the ones there are when it is unknown', () => {
+    expect(loadConfig({ ...BASE, PROXMOX_SERVICE: 'pve' }).api.product).toBe('Proxmox VE');
+    expect(() => loadConfig({ ...BASE, PROXMOX_SERVICE: 'XYZ' })).toThrow(/PROXMOX_SERVICE "XYZ" is not supported: this server speaks to .*PVE \(Proxmox VE\)/);
   });
 });

@@ -1,8 +1,9 @@
 // `proxmox-mcp doctor` against the fake: one verdict per check, a clear failure for each broken
 // setup, exit code 0 only when nothing failed, and never the secret.
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditorToken, makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
+import { auditorToken, makeCluster, makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, fakeEnv } from './support/mcp.js';
 
 interface Outcome {
@@ -84,7 +85,7 @@ describe('proxmox-mcp doctor', () => {
   });
 
   it('an unreachable port fails reachability', async () => {
-    const r = await doctor(fakeEnv(fake, { PROXMOX_PORT: '1' }));
+    const r = await doctor(fakeEnv(fake, { PROXMOX_PORT: String(await closedPort()) }));
     expect(r.stderr).toMatch(/^FAIL\s+reachability\s+.*connection refused.*check PROXMOX_HOST, PROXMOX_PORT/m);
     expect(r.status).toBe(1);
   });
@@ -123,4 +124,46 @@ describe('proxmox-mcp doctor', () => {
     expect(verdicts(r.stderr)).toEqual({ configuration: 'FAIL' });
     expect(r.status).toBe(1);
   });
+
+  it('a token ID holding the secret is refused without printing it', async () => {
+    for (const tokenId of [`${fake.tokenId}=${fake.tokenSecret}`, `PVEAPIToken=${fake.tokenId}=${fake.tokenSecret}`]) {
+      const r = await doctor(fakeEnv(fake, { PROXMOX_TOKEN_ID: tokenId }));
+      expect(r.stderr).toMatch(/^FAIL\s+configuration\s+PROXMOX_TOKEN_ID /m);
+      expect(r.stderr).not.toContain(fake.tokenSecret.slice(0, 8));
+      expect(r.stderr).not.toContain(fake.tokenSecret.slice(-8));
+      expect(r.status).toBe(1);
+    }
+  });
 });
+
+describe('proxmox-mcp doctor with a hostile host', () => {
+  // Privilege names, paths and the version come from the host: none of their control characters may
+  // reach the terminal (ESC [8m would hide the warning that follows it).
+  const HOSTILE = makeToken('ops@pve!odd', { '/\u001b]0;title\u0007': { ...PVE_AUDITOR, 'VM.\u001b[8mPowerMgmt\u202e': 1 } });
+  let fake: FakeProxmox;
+  beforeAll(async () => {
+    const cluster = makeCluster();
+    cluster.version = { ...cluster.version, version: '9.1.1\u001b[2J\u0007\u202e' };
+    fake = await startFakeProxmox({ tokens: [HOSTILE], cluster });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  it('prints privileges and the version without control, bidi or invisible characters', async () => {
+    const r = await doctor(fakeEnv(fake));
+    expect(r.stderr).toMatch(/^WARN\s+token privileges\s+the token ops@pve!odd holds .*VM\.\[8mPowerMgmt/m);
+    expect(r.stderr).toMatch(/Proxmox VE 9\.1\.1\[2J/);
+    // eslint-disable-next-line no-control-regex -- exactly what must not reach a terminal
+    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e]/);
+  });
+});
+
+/** A port nothing listens on: one the system just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

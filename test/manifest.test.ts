@@ -21,6 +21,15 @@ function problems(yaml: string): string[] {
 }
 
 describe('compileManifest', () => {
+  // Schemas are compiled without a meta-schema check (it costs more than every tool together):
+  // what that check would catch in a hand-written schema must still be refused.
+  it('refuses a schema with a misspelt keyword or a keyword value of the wrong type', () => {
+    for (const schema of ['{ type: string, maxLen: 8 }', '{ type: string, maxLength: "8" }', '{ enum: running }', '{ type: strng }']) {
+      const found = problems(tool(`    path: /cluster/resources\n    output: { shape: list }\n    params:\n      state: { in: filter, schema: ${schema} }\n`));
+      expect(found.join('\n')).toMatch(/tools\.yaml:\d+: tool "t_one": params(: the argument schema does not compile|\.state\.schema)/);
+    }
+  });
+
   it('compiles the project manifest', () => {
     const m = compileManifest(readFileSync(new URL('../tools.yaml', import.meta.url), 'utf8'), spec);
     expect(m.tools.length).toBeGreaterThanOrEqual(5);

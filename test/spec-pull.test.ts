@@ -9,6 +9,9 @@ import { generate } from 'selfsigned';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { convertApidoc } from '../scripts/convert-apidoc.js';
 import { parseArgs, resolveSource, specPull, type PullIo } from '../scripts/spec-pull.js';
+import { spawn } from 'node:child_process';
+import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
+import { CLI, fakeEnv } from './support/mcp.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(repo, 'test', 'fixtures', 'apidoc');
@@ -309,5 +312,77 @@ describe('spec:pull from a host over TLS', () => {
     );
     expect(JSON.stringify(causes(mismatch))).toContain('ERR_TLS_FINGERPRINT_MISMATCH');
     expect(existsSync(join(root, 'spec', 'proxmox-ve.openapi.json'))).toBe(false);
+  });
+});
+
+// The same TLS settings, given to spec:pull and to the server (its doctor), against the same fake
+// host: each either trusts the host or refuses it, and both do the same.
+describe('spec:pull trusts a host exactly as the server does', () => {
+  let fake: FakeProxmox;
+  beforeAll(async () => {
+    fake = await startFakeProxmox({ apidocPath: join(fixtures, 'pull-before.apidoc') });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  /** The server's verdict on TLS, from `proxmox-mcp doctor` (exit 0 and a passed tls check). */
+  function serverTrusts(env: Record<string, string>): Promise<{ trusts: boolean; stderr: string }> {
+    const base = Object.fromEntries(Object.entries(fakeEnv(fake)).filter(([k]) => k !== 'PROXMOX_SSL_CERT' && k !== 'PROXMOX_VERIFY_SSL'));
+    return new Promise((done) => {
+      const child = spawn(process.execPath, [CLI, 'doctor'], { env: { ...base, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('exit', () => {
+        done({ trusts: /^PASS\s+tls\s+certificate accepted/m.test(stderr), stderr });
+      });
+    });
+  }
+
+  async function pullTrusts(env: Record<string, string>): Promise<{ trusts: boolean; error: string; stderr: string }> {
+    const io = capture(env);
+    try {
+      const code = await specPull({ from: `https://127.0.0.1:${String(fake.port)}`, release: '1.0.0', root: tempDir(), dryRun: true }, io);
+      return { trusts: code === 0, error: '', stderr: io.stderr() };
+    } catch (error) {
+      return { trusts: false, error: JSON.stringify(causes(error)), stderr: io.stderr() };
+    }
+  }
+
+  it('with a pinned fingerprint, in either spelling, and no CA', async () => {
+    for (const fingerprint of [fake.fingerprint, fake.fingerprint.replace(/:/g, '').toLowerCase()]) {
+      const env = { PROXMOX_TLS_FINGERPRINT: fingerprint };
+      const pull = await pullTrusts(env);
+      expect(pull.trusts).toBe(true);
+      expect((await serverTrusts(env)).trusts).toBe(true);
+    }
+    expect(fake.requests.some((r) => r.path === '/pve-docs/api-viewer/apidoc.js')).toBe(true);
+  });
+
+  it('with PROXMOX_VERIFY_SSL=false (or off), with a warning', async () => {
+    for (const value of ['false', 'off']) {
+      const env = { PROXMOX_VERIFY_SSL: value };
+      const pull = await pullTrusts(env);
+      expect(pull.trusts).toBe(true);
+      expect(pull.stderr).toMatch(/PROXMOX_VERIFY_SSL=false: the certificate is NOT verified/);
+      expect((await serverTrusts(env)).trusts).toBe(true);
+    }
+  });
+
+  it('refuses the host without a CA, with a wrong fingerprint, and refuses settings the server refuses', async () => {
+    for (const env of [{}, { PROXMOX_TLS_FINGERPRINT: 'AA:'.repeat(31) + 'AA' }]) {
+      expect((await pullTrusts(env)).trusts).toBe(false);
+      expect((await serverTrusts(env)).trusts).toBe(false);
+    }
+    for (const [env, message] of [
+      [{ PROXMOX_VERIFY_SSL: 'flase' }, /PROXMOX_VERIFY_SSL must be true or false/],
+      [{ PROXMOX_TLS_FINGERPRINT: 'AB:CD' }, /PROXMOX_TLS_FINGERPRINT must be a SHA-256 fingerprint/],
+      [{ PROXMOX_SSL_CERT: join(tmpdir(), 'no-such-ca.pem') }, /PROXMOX_SSL_CERT: cannot read the CA file/],
+    ] as const) {
+      const pull = await pullTrusts(env);
+      expect(pull.trusts).toBe(false);
+      expect(pull.error).toMatch(message);
+      expect((await serverTrusts(env)).stderr).toMatch(message);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { makeToken, PVE_AUDITOR, startFakeProxmox, auditorToken, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, call, connect, fakeEnv } from './support/mcp.js';
 import { checkTokenPrivileges, describeExcess } from '../src/proxmox/token-check.js';
+import { pve } from '../src/proxmox/api/pve.js';
 import type { Upstream, UpstreamResult } from '../src/proxmox/client.js';
 
 const POWER = (): ReturnType<typeof makeToken> =>
@@ -101,7 +102,7 @@ describe('token privileges at start-up', () => {
 });
 
 function upstreamAnswering(result: UpstreamResult): Upstream {
-  return { get: () => Promise.resolve(result), close: () => Promise.resolve() };
+  return { get: () => Promise.resolve(result), read: () => Promise.resolve(result), close: () => Promise.resolve() };
 }
 
 describe('checkTokenPrivileges', () => {
@@ -109,6 +110,7 @@ describe('checkTokenPrivileges', () => {
     const check = await checkTokenPrivileges(
       upstreamAnswering({ ok: true, data: { '/': { 'Sys.Audit': 1, 'Sys.Syslog': 1, 'VM.GuestAgent.Audit': 1, 'Sys.Modify': 0 }, '/storage': { 'Datastore.Allocate': '0' } } }),
       1000,
+      pve,
     );
     expect(check).toMatchObject({ ok: true, excess: [] });
     expect(check.privileges?.holds('/nodes/pve1', 'Sys.Syslog')).toBe(true);
@@ -119,14 +121,15 @@ describe('checkTokenPrivileges', () => {
     const check = await checkTokenPrivileges(
       upstreamAnswering({ ok: true, data: { '/vms': { 'VM.Allocate': 1, 'VM.Audit': 1 }, '/': { 'Sys.Modify': 1, 'Permissions.Modify': 1 }, '/odd': 'x' } }),
       1000,
+      pve,
     );
     expect(check.ok).toBe(false);
     expect(check.excess).toEqual(['/: Permissions.Modify, Sys.Modify', '/vms: VM.Allocate']);
-    expect(describeExcess('a@pve!t', check.excess)).toMatch(/^the token a@pve!t holds privileges beyond read-only auditing: \/: Permissions\.Modify/);
+    expect(describeExcess('a@pve!t', check.excess, pve)).toMatch(/^the token a@pve!t holds privileges beyond read-only auditing: \/: Permissions\.Modify/);
   });
 
   it('reports a failed read instead of passing', async () => {
-    const check = await checkTokenPrivileges(upstreamAnswering({ ok: false, status: 403, kind: 'http', message: 'Permission check failed' }), 1000);
+    const check = await checkTokenPrivileges(upstreamAnswering({ ok: false, status: 403, kind: 'http', message: 'Permission check failed' }), 1000, pve);
     expect(check.ok).toBe(false);
     expect(check.error).toMatch(/403 Permission check failed/);
   });

@@ -1,18 +1,30 @@
 // Configuration comes from PROXMOX_* variables, then from a JSON file written for the Python
 // ProxmoxMCP server (PROXMOX_MCP_CONFIG) for anything the variables leave unset. Never from tool arguments.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { LogLevel } from '../logger.js';
 import { nameList, type ToolChoice } from '../manifest/toolsets.js';
+import { API_DESCRIPTIONS, DEFAULT_API, apiForService, type ApiDescription } from '../proxmox/api/index.js';
+import { FINGERPRINT_FORM, parseFingerprint } from '../proxmox/fingerprint.js';
+import { tokenIdProblem } from '../secrets.js';
+import { loadClusters, type ClusterSettings } from './clusters.js';
 
-export interface Config {
+/** How to reach and trust a Proxmox host: what the server, doctor and spec:pull share. */
+export interface ConnectionSettings {
+  /** The Proxmox API spoken to (PROXMOX_SERVICE). */
+  api: ApiDescription;
+  verifySsl: boolean;
+  caFile: string | undefined;
+  /** 64 lowercase hex digits. */
+  fingerprint: string | undefined;
+}
+
+export interface Config extends ConnectionSettings {
   host: string;
   port: number;
   tokenId: string;
   tokenSecret: string;
-  verifySsl: boolean;
-  caFile: string | undefined;
-  fingerprint: string | undefined;
-  service: 'PVE';
+  /** Said once at start-up (a secret file others can read); never fatal. */
+  warnings: string[];
   logLevel: LogLevel;
   requireReadonlyToken: boolean;
   /** Per upstream request (connect, headers, body gaps). */
@@ -33,6 +45,8 @@ export interface Config {
   tools: ToolChoice;
   /** Tools the token cannot use: left out of tools/list, or listed with what is missing. */
   unusableTools: 'hide' | 'show';
+  /** Every cluster served, the default first; the top-level connection settings are the default's. */
+  clusters: ClusterSettings[];
 }
 
 export class ConfigError extends Error {
@@ -116,7 +130,6 @@ const LEVELS: Record<string, LogLevel> = {
 
 // A host name or an IP address, optionally in brackets for IPv6: never a URL or a path.
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/;
-const TOKEN_ID = /^[^\s!@]+@[A-Za-z][A-Za-z0-9._-]*![A-Za-z][A-Za-z0-9._-]*$/;
 
 function toolChoice(get: (name: string) => string | undefined): ToolChoice {
   const sets = get('PROXMOX_MCP_TOOLSETS');
@@ -129,41 +142,29 @@ function unusableTools(value: string | undefined): 'hide' | 'show' {
   throw new ConfigError(`PROXMOX_MCP_UNUSABLE_TOOLS must be hide or show (got "${value ?? ''}")`);
 }
 
-export function loadConfig(env: Env = process.env): Config {
-  const file = env.PROXMOX_MCP_CONFIG !== undefined && env.PROXMOX_MCP_CONFIG !== '' ? readConfigFile(env.PROXMOX_MCP_CONFIG) : {};
-  const get = (name: string): string | undefined => {
+function settingReader(env: Env): (name: string) => string | undefined {
+  return (name) => {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v;
   };
+}
 
-  const host = get('PROXMOX_HOST')?.trim() ?? file.host;
-  if (host === undefined) throw new ConfigError('PROXMOX_HOST is required: the Proxmox host name or IP address');
-  if (!HOST.test(host)) throw new ConfigError(`PROXMOX_HOST must be a host name or IP address, without scheme, port or path (got "${host}")`);
+function fileSettings(env: Env): FileConfig {
+  return env.PROXMOX_MCP_CONFIG !== undefined && env.PROXMOX_MCP_CONFIG !== '' ? readConfigFile(env.PROXMOX_MCP_CONFIG) : {};
+}
 
-  const portText = get('PROXMOX_PORT');
-  const port = portText !== undefined ? parseInteger('PROXMOX_PORT', portText, 1, 65535) : (file.port ?? 8006);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('PROXMOX_PORT must be a whole number from 1 to 65535');
-
-  const tokenId = get('PROXMOX_TOKEN_ID')?.trim() ?? file.tokenId;
-  if (tokenId === undefined) throw new ConfigError('PROXMOX_TOKEN_ID is required: the full token ID, for example root@pam!mcp');
-  if (!TOKEN_ID.test(tokenId)) throw new ConfigError(`PROXMOX_TOKEN_ID must look like USER@REALM!TOKENNAME, for example root@pam!mcp (got "${tokenId}")`);
-
-  const tokenSecret = get('PROXMOX_TOKEN_SECRET')?.trim() ?? file.tokenSecret;
-  if (tokenSecret === undefined) throw new ConfigError('PROXMOX_TOKEN_SECRET is required: the secret shown once when the token was created');
-  // The secret is never echoed, not even when it is malformed.
-  if (!/^[\x21-\x7e]{1,256}$/.test(tokenSecret)) throw new ConfigError('PROXMOX_TOKEN_SECRET holds characters a token secret cannot have (whitespace or control characters)');
+/** The API, and how its host's certificate is trusted: read the same way by every command. */
+export function loadConnectionSettings(env: Env = process.env, file: FileConfig = fileSettings(env)): ConnectionSettings {
+  const get = settingReader(env);
+  const serviceText = get('PROXMOX_SERVICE') ?? file.service;
+  const api = serviceText === undefined ? DEFAULT_API : apiForService(serviceText);
+  if (api === undefined) {
+    const known = API_DESCRIPTIONS.map((a) => `${a.service} (${a.product})`).join(', ');
+    throw new ConfigError(`PROXMOX_SERVICE "${serviceText ?? ''}" is not supported: this server speaks to ${known}`);
+  }
 
   const verifyText = get('PROXMOX_VERIFY_SSL');
   const verifySsl = verifyText !== undefined ? parseBool('PROXMOX_VERIFY_SSL', verifyText) : (file.verifySsl ?? true);
-
-  const service = (get('PROXMOX_SERVICE') ?? file.service ?? 'PVE').trim();
-  if (service.toUpperCase() !== 'PVE') {
-    throw new ConfigError(`PROXMOX_SERVICE "${service}" is not supported: this server speaks to Proxmox VE only (PVE)`);
-  }
-
-  const levelText = (get('PROXMOX_LOG_LEVEL') ?? file.logLevel ?? 'INFO').trim().toUpperCase();
-  const logLevel = LEVELS[levelText];
-  if (logLevel === undefined) throw new ConfigError(`PROXMOX_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got "${levelText}")`);
 
   const caFile = get('PROXMOX_SSL_CERT');
   if (caFile !== undefined) {
@@ -173,13 +174,85 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError(`PROXMOX_SSL_CERT: cannot read the CA file ${caFile}`);
     }
   }
-  const fingerprint = get('PROXMOX_TLS_FINGERPRINT');
-  if (fingerprint !== undefined) {
-    const hex = fingerprint.trim().replace(/^sha-?256[:/ ]?/i, '').replace(/[:\s]/g, '');
-    if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
-      throw new ConfigError('PROXMOX_TLS_FINGERPRINT must be a SHA-256 fingerprint such as "AB:CD:...:EF" (32 bytes in hex)');
-    }
+  const fingerprintText = get('PROXMOX_TLS_FINGERPRINT');
+  const fingerprint = fingerprintText === undefined ? undefined : parseFingerprint(fingerprintText);
+  if (fingerprintText !== undefined && fingerprint === undefined) throw new ConfigError(`PROXMOX_TLS_FINGERPRINT must be ${FINGERPRINT_FORM}`);
+  return { api, verifySsl, caFile, fingerprint };
+}
+
+/** Settings that hold a secret, and so may also come from a file (NAME_FILE), as containers and systemd credentials provide them. */
+type SecretSetting = 'PROXMOX_TOKEN_SECRET';
+
+/** A secret from NAME or from the file NAME_FILE names (read once; a trailing line break dropped). */
+function readSecretSetting(env: Env, name: SecretSetting, warnings: string[]): string | undefined {
+  const get = settingReader(env);
+  const direct = get(name);
+  const path = get(`${name}_FILE`);
+  if (path === undefined) return direct?.trim();
+  if (direct !== undefined) throw new ConfigError(`${name} and ${name}_FILE are both set: keep one`);
+  let text: string;
+  let mode: number;
+  try {
+    text = readFileSync(path, 'utf8');
+    mode = statSync(path).mode;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`${name}_FILE: cannot read ${path} (${code})`);
   }
+  if ((mode & 0o077) !== 0 && process.platform !== 'win32') {
+    warnings.push(`${name}_FILE: ${path} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(3, '0')}); restrict it with chmod 600`);
+  }
+  const value = text.replace(/(\r?\n)+$/, '');
+  if (value === '') throw new ConfigError(`${name}_FILE: ${path} is empty`);
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const get = settingReader(env);
+  const clustersFile = get('PROXMOX_MCP_CLUSTERS');
+  if (clustersFile === undefined) {
+    const single = loadSingleCluster(env);
+    return { ...single, clusters: [{ name: 'default', api: single.api, host: single.host, port: single.port, tokenId: single.tokenId, tokenSecret: single.tokenSecret, verifySsl: single.verifySsl, caFile: single.caFile, fingerprint: single.fingerprint }] };
+  }
+  const warnings: string[] = [];
+  const clusters = loadClusters(clustersFile, env, warnings, (message) => new ConfigError(message));
+  const first = clusters[0];
+  if (first === undefined) throw new ConfigError('PROXMOX_MCP_CLUSTERS: no cluster');
+  // The single-cluster variables do not apply: each cluster's entry says how to reach it.
+  const rest = loadSingleCluster({ ...env, PROXMOX_HOST: first.host, PROXMOX_TOKEN_ID: first.tokenId, PROXMOX_TOKEN_SECRET: first.tokenSecret, PROXMOX_TOKEN_SECRET_FILE: undefined, PROXMOX_SERVICE: first.api.service, PROXMOX_MCP_CONFIG: undefined });
+  const { api, host, port, tokenId, tokenSecret, verifySsl, caFile, fingerprint } = first;
+  return { ...rest, api, host, port, tokenId, tokenSecret, verifySsl, caFile, fingerprint, warnings: [...rest.warnings, ...warnings], clusters };
+}
+
+function loadSingleCluster(env: Env): Omit<Config, 'clusters'> {
+  const file = fileSettings(env);
+  const get = settingReader(env);
+  const warnings: string[] = [];
+  const connection = loadConnectionSettings(env, file);
+  const { api } = connection;
+
+  const host = get('PROXMOX_HOST')?.trim() ?? file.host;
+  if (host === undefined) throw new ConfigError('PROXMOX_HOST is required: the Proxmox host name or IP address');
+  if (!HOST.test(host)) throw new ConfigError(`PROXMOX_HOST must be a host name or IP address, without scheme, port or path (got "${host}")`);
+
+  const portText = get('PROXMOX_PORT');
+  const port = portText !== undefined ? parseInteger('PROXMOX_PORT', portText, 1, 65535) : (file.port ?? api.defaultPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('PROXMOX_PORT must be a whole number from 1 to 65535');
+
+  const envTokenId = get('PROXMOX_TOKEN_ID')?.trim();
+  const tokenId = envTokenId ?? file.tokenId;
+  if (tokenId === undefined) throw new ConfigError(`PROXMOX_TOKEN_ID is required: the full token ID, for example ${api.tokenId.example}`);
+  const tokenProblem = tokenIdProblem(tokenId, api);
+  if (tokenProblem !== undefined) throw new ConfigError(`${envTokenId === undefined ? 'auth.token_name in PROXMOX_MCP_CONFIG' : 'PROXMOX_TOKEN_ID'} ${tokenProblem}`);
+
+  const tokenSecret = readSecretSetting(env, 'PROXMOX_TOKEN_SECRET', warnings) ?? file.tokenSecret;
+  if (tokenSecret === undefined) throw new ConfigError('PROXMOX_TOKEN_SECRET (or PROXMOX_TOKEN_SECRET_FILE) is required: the secret shown once when the token was created');
+  // The secret is never echoed, not even when it is malformed.
+  if (!/^[\x21-\x7e]{1,256}$/.test(tokenSecret)) throw new ConfigError('PROXMOX_TOKEN_SECRET holds characters a token secret cannot have (whitespace or control characters)');
+
+  const levelText = (get('PROXMOX_LOG_LEVEL') ?? file.logLevel ?? 'INFO').trim().toUpperCase();
+  const logLevel = LEVELS[levelText];
+  if (logLevel === undefined) throw new ConfigError(`PROXMOX_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got "${levelText}")`);
 
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const v = get(name);
@@ -188,14 +261,12 @@ export function loadConfig(env: Env = process.env): Config {
   const requireText = get('PROXMOX_REQUIRE_READONLY_TOKEN');
 
   return {
+    ...connection,
     host,
     port,
     tokenId,
     tokenSecret,
-    verifySsl,
-    caFile,
-    fingerprint,
-    service: 'PVE',
+    warnings,
     logLevel,
     requireReadonlyToken: requireText !== undefined ? parseBool('PROXMOX_REQUIRE_READONLY_TOKEN', requireText) : false,
     requestTimeoutMs: int('PROXMOX_TIMEOUT_MS', 15_000, 100, 600_000),

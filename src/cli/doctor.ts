@@ -1,11 +1,11 @@
 // `proxmox-mcp doctor`: checks the setup one step at a time and prints a verdict for each, on
 // stderr like everything else this program says. Exit code 0 only when nothing failed.
-import lock from '../../spec/proxmox-ve.lock.json' with { type: 'json' };
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createUpstream, type UpstreamFailure } from '../proxmox/client.js';
-import { baseUrl } from '../app.js';
-import { checkTokenPrivileges, describeExcess, PERMISSIONS_PATH } from '../proxmox/token-check.js';
-import { redact } from '../logger.js';
+import { baseUrl, upstreamOptions } from '../proxmox/upstream-options.js';
+import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
+import { terminalLine } from '../logger.js';
+import { registerSecret } from '../secrets.js';
 import { loadTools } from '../manifest/load.js';
 import type { TokenPrivileges } from '../manifest/permissions.js';
 import { TOOLSETS } from '../manifest/toolsets.js';
@@ -40,35 +40,31 @@ async function reportToolsets(config: Config, privileges: TokenPrivileges, repor
 
 export async function runDoctor(env: Record<string, string | undefined> = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Promise<number> {
   const state = { failed: false };
-  let secrets: string[] = [];
+  // Every line may carry text from the host (a version, privilege names): made safe for a terminal here.
   const report: Report = (verdict, check, detail) => {
     if (verdict === 'FAIL') state.failed = true;
-    write(`${verdict.padEnd(4)}  ${check.padEnd(18)} ${redact(detail, secrets)}\n`);
+    write(`${verdict.padEnd(4)}  ${check.padEnd(18)} ${terminalLine(detail)}\n`);
   };
 
   let config: Config;
   try {
     config = loadConfig(env);
-    secrets = [config.tokenSecret];
+    registerSecret(config.tokenSecret);
     report('PASS', 'configuration', `${config.host}:${config.port} as ${config.tokenId}`);
   } catch (error) {
     report('FAIL', 'configuration', error instanceof ConfigError ? error.message : String(error));
     return 1;
   }
+  const { api } = config;
+  for (const warning of config.warnings) report('WARN', 'secret file', warning);
   if (config.fingerprint !== undefined) report('PASS', 'tls mode', 'certificate pinned by PROXMOX_TLS_FINGERPRINT');
   else if (!config.verifySsl) report('WARN', 'tls mode', 'PROXMOX_VERIFY_SSL=false: the certificate is not verified; pin it with PROXMOX_TLS_FINGERPRINT');
   else report('PASS', 'tls mode', config.caFile ? `verified against ${config.caFile}` : 'verified against the system CAs');
 
-  const upstream = createUpstream({
-    baseUrl: baseUrl(config),
-    tokenId: config.tokenId,
-    tokenSecret: config.tokenSecret,
-    tls: { verify: config.verifySsl, caFile: config.caFile, fingerprint: config.fingerprint },
-    limits: { requestTimeoutMs: config.requestTimeoutMs, connectTimeoutMs: Math.min(config.requestTimeoutMs, 10_000) },
-    allowedTemplates: new Set(['/version', PERMISSIONS_PATH]),
-  });
+  const upstream = createUpstream(upstreamOptions(config, []));
+  const address = baseUrl(api, config.host, config.port);
   try {
-    const version = await upstream.get({ template: '/version', path: {}, query: {}, signal: AbortSignal.timeout(config.requestTimeoutMs) });
+    const version = await upstream.read(api.versionPath, AbortSignal.timeout(config.requestTimeoutMs));
     if (!version.ok) {
       const f: UpstreamFailure = version;
       const step = f.kind === 'tls' ? 'tls' : f.kind === 'http' && f.status === 401 ? 'authentication' : 'reachability';
@@ -81,20 +77,21 @@ export async function runDoctor(env: Record<string, string | undefined> = proces
       report('FAIL', step, `${f.status ? `HTTP ${f.status} ` : ''}${f.message}: ${hint}`);
       return 1;
     }
-    report('PASS', 'reachability', `answered at ${baseUrl(config)}`);
+    report('PASS', 'reachability', `answered at ${address}`);
     report('PASS', 'tls', 'certificate accepted');
     report('PASS', 'authentication', 'the token is accepted');
     const data = version.data as { version?: unknown; release?: unknown };
-    const running = typeof data.version === 'string' ? data.version : 'unknown';
+    // Cut short: it is printed as it came from the host.
+    const running = typeof data.version === 'string' ? data.version.slice(0, 64) : 'unknown';
     const [major, minor] = running.split('.');
-    const [pinMajor, pinMinor] = lock.pveDocsRelease.split('.');
-    if (major === pinMajor && minor === pinMinor) report('PASS', 'release', `Proxmox VE ${running}; pinned API ${lock.pveDocsRelease}`);
-    else report('WARN', 'release', `Proxmox VE ${running}, but the pinned API is ${lock.pveDocsRelease}: run "npm run spec:pull -- --from ${config.host}" to re-pin and see which tools change`);
+    const [pinMajor, pinMinor] = api.pinnedRelease.split('.');
+    if (major === pinMajor && minor === pinMinor) report('PASS', 'release', `${api.product} ${running}; pinned API ${api.pinnedRelease}`);
+    else report('WARN', 'release', `${api.product} ${running}, but the pinned API is ${api.pinnedRelease}: run "npm run spec:pull -- --from ${config.host}" to re-pin and see which tools change`);
 
-    const check = await checkTokenPrivileges(upstream, config.requestTimeoutMs);
+    const check = await checkTokenPrivileges(upstream, config.requestTimeoutMs, api);
     if (check.error !== undefined) report('WARN', 'token privileges', `could not be read (${check.error})`);
     else if (check.ok) report('PASS', 'token privileges', 'read-only (audit privileges only)');
-    else report(config.requireReadonlyToken ? 'FAIL' : 'WARN', 'token privileges', describeExcess(config.tokenId, check.excess));
+    else report(config.requireReadonlyToken ? 'FAIL' : 'WARN', 'token privileges', describeExcess(config.tokenId, check.excess, api));
     if (check.privileges !== undefined) await reportToolsets(config, check.privileges, report);
   } finally {
     await upstream.close();

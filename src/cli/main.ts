@@ -4,13 +4,13 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { apiCatalogueFor, loadTools } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
-import { createProxmoxServer, createProxmoxUpstream, type ProxmoxServer } from '../app.js';
-import { judgeTools, listedTools } from '../tools/access.js';
-import type { Handoff } from './launcher.js';
-import { ServerTransport } from '../mcp/stdio-transport.js';
+import { createProxmoxApp, createProxmoxUpstream } from '../app.js';
+import { combineJudgements, judgeTools, listedTools, partialNotes } from '../tools/access.js';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioLines } from '../mcp/stdio.js';
 import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
 
-const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox VE (stdio)
+const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox (stdio)
 
 Usage:
   proxmox-mcp            serve MCP over stdio (configure with PROXMOX_* variables; see README)
@@ -43,9 +43,10 @@ function warnAboutTls(config: Config, logger: Logger): void {
   }
 }
 
-async function serve(handoff?: Handoff): Promise<void> {
-  const config = handoff?.config ?? readConfig();
+async function serve(): Promise<void> {
+  const config = readConfig();
   const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret] });
+  for (const warning of config.warnings) logger.warn(warning);
   warnAboutTls(config, logger);
   let manifest;
   try {
@@ -55,54 +56,70 @@ async function serve(handoff?: Handoff): Promise<void> {
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }
-  const api = apiCatalogueFor(manifest);
-  const upstream = createProxmoxUpstream(config, manifest, undefined, api);
-  const state: { server?: ProxmoxServer; closing: boolean } = { closing: false };
+  const api = apiCatalogueFor(manifest, config.api);
+  // One client per cluster; the first is the default (and the only one without PROXMOX_MCP_CLUSTERS).
+  const clusters = config.clusters.map((c) => {
+    const settings = { ...config, ...c };
+    return { name: c.name, settings, upstream: createProxmoxUpstream(settings, manifest, undefined, api) };
+  });
+  const many = clusters.length > 1;
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(clusters.map((c) => c.upstream.close()));
+  };
+  const state: { stop?: () => Promise<void>; closing: boolean } = { closing: false };
   const shutdown = (): void => {
     if (state.closing) return;
     state.closing = true;
-    void (state.server ?? upstream).close().finally(() => process.exit(0));
+    void (state.stop ?? closeAll)().finally(() => process.exit(0));
   };
   // From the start: a signal during the privilege check stops its request too.
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 
-  // The token's privileges, read once before anything is listed: they decide which tools are
-  // listed, and a token that could change something is warned about (or refused). A host that
-  // does not answer soon is not waited for: every tool is listed, as without the check.
-  const check = await checkTokenPrivileges(upstream, Math.min(config.requestTimeoutMs, STARTUP_CHECK_MS));
+  // The token's privileges, read once per cluster before anything is listed: they decide which
+  // tools are listed, and a token that could change something is warned about (or refused). A host
+  // that does not answer soon is not waited for: its tools are listed, as without the check, and
+  // one cluster down stops neither the server nor the others.
+  const checks = await Promise.all(clusters.map((c) => checkTokenPrivileges(c.upstream, Math.min(config.requestTimeoutMs, STARTUP_CHECK_MS), c.settings.api)));
   if (state.closing) return;
-  if (check.error !== undefined) {
-    const message = `could not read the token's privileges (${check.error})`;
-    if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
-    logger.warn(`${message}; every chosen tool is listed`);
-  } else if (!check.ok) {
-    const message = describeExcess(config.tokenId, check.excess);
-    if (config.requireReadonlyToken) fail(`refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}`, 3);
-    logger.warn(message);
-  } else {
-    logger.debug('token privileges: read-only');
-  }
-  const judged = judgeTools(manifest.tools, check.privileges);
+  checks.forEach((check, i) => {
+    const c = clusters[i];
+    if (c === undefined) return;
+    const which = many ? `cluster ${c.name}: ` : '';
+    if (check.error !== undefined) {
+      const message = `${which}could not read the token's privileges (${check.error})`;
+      if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
+      logger.warn(`${message}; every chosen tool is listed`);
+    } else if (!check.ok) {
+      const message = `${which}${describeExcess(c.settings.tokenId, check.excess, c.settings.api)}`;
+      if (config.requireReadonlyToken) fail(`refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}`, 3);
+      logger.warn(message);
+    } else {
+      logger.debug(`${which}token privileges: read-only`);
+    }
+  });
+  const perCluster = checks.map((check) => judgeTools(manifest.tools, check.privileges));
+  const judged = combineJudgements(perCluster);
   const unusable = judged.filter((j) => j.missing !== undefined);
   if (unusable.length > 0) {
     logger.info(`${unusable.length} tool(s) ${config.unusableTools === 'hide' ? 'not listed' : 'listed but not usable'}: this token lacks what they need (${unusable.map((j) => j.tool.name).join(', ')}); "proxmox-mcp doctor" says what to grant`);
   }
-  const server = createProxmoxServer(config, manifest, logger, undefined, { upstream, judged, ...(api === undefined ? {} : { api }) });
-  state.server = server;
+  const targets = clusters.map((c, i) => ({ name: c.name, upstream: c.upstream, partialRows: partialNotes(perCluster[i] ?? []) }));
+  const first = targets[0];
+  if (first === undefined) fail('no cluster is configured', 2);
+  const app = createProxmoxApp(config, manifest, logger, undefined, { upstream: first.upstream, judged, ...(api === undefined ? {} : { api }), ...(many ? { clusters: targets } : {}) });
 
-  const transport = new ServerTransport({ drainMs: config.callTimeoutMs + 1000, ...(handoff === undefined ? {} : { answered: handoff.answered, resume: true }) });
-  // The transport closes at the end of input, once the answers in flight are sent.
-  transport.onclose = shutdown;
-  await server.mcp.connect(transport);
-  logger.info(`serving ${listedTools(judged, config.unusableTools).length} read-only tools for ${config.host}:${config.port} over stdio`);
+  // The wire closes at the end of input, once the answers in flight are sent (or the call timeout passed).
+  const wire = new StdioLines({ drainMs: config.callTimeoutMs + 1000, warn: (text) => { logger.warn(text); } });
+  const connection = serveStdio(app.createServer, { transport: wire, onerror: (error) => { logger.debug(error.message); } });
+  state.stop = () => connection.close().then(closeAll);
+  void wire.closed.then(shutdown);
+  const where = many ? `${clusters.length} clusters (${clusters.map((c) => c.name).join(', ')})` : `${config.host}:${config.port}`;
+  logger.info(`serving ${listedTools(judged, config.unusableTools).length} read-only tools for ${where} over stdio`);
 }
 
-/**
- * Runs the CLI. `handoff` comes from the launcher when it has already answered the host's first
- * requests (src/cli/launcher.ts).
- */
-export async function main(handoff?: Handoff): Promise<void> {
+/** Runs the CLI. */
+export async function main(): Promise<void> {
   const arg = process.argv[2];
   if (arg === '--version' || arg === '-v') {
     process.stderr.write(`${SERVER_VERSION}\n`);
@@ -118,6 +135,6 @@ export async function main(handoff?: Handoff): Promise<void> {
     return;
   }
   if (arg !== undefined) fail(`unknown argument "${arg}"\n${USAGE}`, 2);
-  await serve(handoff);
+  await serve();
 }
 

@@ -1,9 +1,9 @@
 // Turns `tools.yaml` into the compiled manifest the runtime executes, checking it against its own
 // schema and against the pinned Proxmox API. Runs at build time (npm run generate) and at start-up
 // when a custom manifest is given; the result is plain JSON so it can be prebuilt.
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { deniedReason } from '../proxmox/deny-list.js';
+import { DEFAULT_API, deniedReason, type ApiDescription } from '../proxmox/api/index.js';
 import { manifestSchema } from './schema.js';
 import type { Toolset } from './toolsets.js';
 import { describeCheck, isPrivilegeName, permissionCheck, privilegeDisagreement, type ToolPermission } from './permissions.js';
@@ -80,8 +80,8 @@ export interface CompiledTool {
   params: CompiledParam[];
   fixedQuery: Record<string, string>;
   output: OutputSpec;
-  /** One of the generic tools of the `api` toolset (src/tools/api-reader.ts), not an entry of tools.yaml. */
-  generic?: 'get' | 'find';
+  /** A built-in tool that is not an entry of tools.yaml: the `api` toolset's (src/tools/api-reader.ts), or get_clusters. */
+  generic?: 'get' | 'find' | 'clusters';
 }
 
 export interface CompiledManifest {
@@ -203,7 +203,24 @@ function location(file: string, lines: LineCounter, doc: ReturnType<typeof parse
   return file;
 }
 
-const STRICT_AJV = (): Ajv2020 => new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false });
+// One instance for every tool: building an Ajv compiles its meta-schemas, which cost more than any
+// tool's own schema. No meta-schema check either (compiling the 2020-12 meta-schema costs more than
+// all tools together): strict mode still refuses unknown keywords, and Ajv checks each keyword's value
+// type while compiling (`enum: "x"`, `maxLength: "8"`), so a schema that compiles here is one Ajv can
+// apply. Compiled validators of the spec's parameter rules are kept by their text, since many tools
+// share them (node, vmid, ...).
+let strictAjv: Ajv2020 | undefined;
+const STRICT_AJV = (): Ajv2020 => (strictAjv ??= new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, validateFormats: false, validateSchema: false }));
+const specRules = new Map<string, ValidateFunction>();
+function specRule(schema: JsonSchema): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = specRules.get(key);
+  if (validate === undefined) {
+    validate = STRICT_AJV().compile(schema);
+    specRules.set(key, validate);
+  }
+  return validate;
+}
 
 // Left out of tools/list but still checked on every call: lengths, patterns, bounds nobody reaches
 // (a VM ID's 999999999), paging bounds (an out-of-range limit gets an error saying the range), and
@@ -235,7 +252,7 @@ function listed(schema: JsonSchema): JsonSchema {
 }
 
 /** `file` names the manifest in every problem (with the line): tools.yaml, or an operator's own file. */
-export function compileManifest(yamlText: string, specDoc: unknown, file = 'tools.yaml'): CompiledManifest {
+export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API, file = 'tools.yaml'): CompiledManifest {
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -275,11 +292,11 @@ export function compileManifest(yamlText: string, specDoc: unknown, file = 'tool
     if (seen.has(t.name)) problem(['name'], 'is used by an earlier tool');
     seen.add(t.name);
 
-    const denied = deniedReason(t.path);
+    const denied = deniedReason(t.path, api);
     if (denied !== undefined) problem(['path'], `${t.path} is refused: it ${denied}`);
     const op = spec.paths[t.path]?.get;
     if (op === undefined) {
-      problem(['path'], `${t.path} is not a GET operation in the pinned Proxmox API (spec/proxmox-ve.openapi.json)`);
+      problem(['path'], `${t.path} is not a GET operation in the pinned ${api.product} API (${api.specFile})`);
       return;
     }
     // The privilege comes from the pinned API's own check; a hand-written one must agree with it.
@@ -368,7 +385,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, file = 'tool
       }
       if (upstreamQuery.has(k)) problem(['query', k], 'is also an argument');
       const specSchema = cleanSchema(sp.schema ?? {}) as JsonSchema;
-      const ok = STRICT_AJV().compile(specSchema)(v);
+      const ok = specRule(specSchema)(v);
       if (!ok) problem(['query', k], `${JSON.stringify(v)} does not satisfy the spec's rule for "${k}"`);
       fixedQuery[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
     }

@@ -4,9 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import prebuilt from '../generated/manifest.json' with { type: 'json' };
+import { DEFAULT_API, type ApiDescription } from '../proxmox/api/index.js';
 import type { CompiledManifest, CompiledTool } from './compile.js';
 import { chooseTools, type ToolChoice } from './toolsets.js';
 import { ApiCatalogue, apiTools } from '../tools/api-reader.js';
+import { clustersTool } from '../tools/clusters.js';
 
 /** The package's own folder: the source tree (src/manifest/) and the bundle (dist/) sit at different depths below it. */
 function packageRoot(): string {
@@ -19,9 +21,12 @@ function packageRoot(): string {
   return dir;
 }
 
-export const SPEC_FILE = join(packageRoot(), 'spec', 'proxmox-ve.openapi.json');
+/** The pinned schema of an API, in the package folder. */
+export function specFile(api: ApiDescription): string {
+  return join(packageRoot(), api.specFile);
+}
 
-export async function loadManifest(toolsFile: string | undefined): Promise<CompiledManifest> {
+export async function loadManifest(toolsFile: string | undefined, api: ApiDescription = DEFAULT_API): Promise<CompiledManifest> {
   if (toolsFile === undefined) return prebuilt as unknown as CompiledManifest;
   const { compileManifest } = await import('./compile.js');
   let text: string;
@@ -30,10 +35,13 @@ export async function loadManifest(toolsFile: string | undefined): Promise<Compi
   } catch {
     throw new Error(`PROXMOX_MCP_TOOLS: cannot read ${toolsFile}`);
   }
-  return compileManifest(text, JSON.parse(readFileSync(SPEC_FILE, 'utf8')), toolsFile);
+  return compileManifest(text, JSON.parse(readFileSync(specFile(api), 'utf8')), api, toolsFile);
 }
 
 export interface ToolSources {
+  api: ApiDescription;
+  /** More than one cluster adds get_clusters. */
+  clusters: readonly unknown[];
   toolsFile: string | undefined;
   extraToolsFile: string | undefined;
   tools: ToolChoice;
@@ -43,7 +51,7 @@ export interface ToolSources {
  * An operator's own tools on top of the built-in ones (PROXMOX_MCP_EXTRA_TOOLS), checked against
  * the pin like the built-in ones: a tool whose name is taken replaces that tool, and `note` says so.
  */
-async function addExtraTools(tools: CompiledTool[], file: string, note: (message: string) => void): Promise<CompiledTool[]> {
+async function addExtraTools(tools: CompiledTool[], file: string, api: ApiDescription, note: (message: string) => void): Promise<CompiledTool[]> {
   const { compileManifest } = await import('./compile.js');
   let text: string;
   try {
@@ -51,7 +59,7 @@ async function addExtraTools(tools: CompiledTool[], file: string, note: (message
   } catch (error) {
     throw new Error(`PROXMOX_MCP_EXTRA_TOOLS: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }
-  const extra = compileManifest(text, JSON.parse(readFileSync(SPEC_FILE, 'utf8')), file).tools;
+  const extra = compileManifest(text, JSON.parse(readFileSync(specFile(api), 'utf8')), api, file).tools;
   const byName = new Map(extra.map((t) => [t.name, t]));
   const out = tools.map((t) => {
     const own = byName.get(t.name);
@@ -65,12 +73,13 @@ async function addExtraTools(tools: CompiledTool[], file: string, note: (message
 
 /** The manifest (built-in or custom, plus the operator's own tools) and the generic `api` tools, narrowed to what the operator chose. */
 export async function loadTools(sources: ToolSources, note: (message: string) => void = () => undefined): Promise<CompiledManifest> {
-  let { tools } = await loadManifest(sources.toolsFile);
-  if (sources.extraToolsFile !== undefined) tools = await addExtraTools(tools, sources.extraToolsFile, note);
-  return { tools: chooseTools([...tools, ...apiTools()], sources.tools) };
+  let { tools } = await loadManifest(sources.toolsFile, sources.api);
+  if (sources.extraToolsFile !== undefined) tools = await addExtraTools(tools, sources.extraToolsFile, sources.api, note);
+  const builtIn = sources.clusters.length > 1 ? [clustersTool(), ...tools] : tools;
+  return { tools: chooseTools([...builtIn, ...apiTools()], sources.tools) };
 }
 
 /** The pinned API's endpoints, read only when a generic tool of the `api` toolset is chosen. */
-export function apiCatalogueFor(manifest: CompiledManifest): ApiCatalogue | undefined {
-  return manifest.tools.some((t) => t.generic !== undefined) ? ApiCatalogue.load(SPEC_FILE) : undefined;
+export function apiCatalogueFor(manifest: CompiledManifest, api: ApiDescription): ApiCatalogue | undefined {
+  return manifest.tools.some((t) => t.generic !== undefined) ? ApiCatalogue.load(specFile(api), api) : undefined;
 }

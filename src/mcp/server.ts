@@ -5,16 +5,19 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import type { CompiledManifest, CompiledTool } from '../manifest/compile.js';
 import type { Logger } from '../logger.js';
 import type { Runtime } from '../tools/runtime.js';
+import { sanitizeText } from '../sanitize.js';
+import { VERSION } from '../version.js';
 
 export const SERVER_NAME = 'proxmox-mcp';
-export const SERVER_VERSION = '0.1.0';
+export const SERVER_VERSION = VERSION;
 
 function describeArgumentError(e: ErrorObject, schema: JsonSchemaType): string {
   const name = e.instancePath === '' ? 'arguments' : `"${e.instancePath.slice(1).replace(/\//g, '.')}"`;
   const props = Object.keys((schema as { properties?: object }).properties ?? {});
   switch (e.keyword) {
     case 'additionalProperties':
-      return `unknown argument "${String(e.params.additionalProperty)}"; this tool takes ${props.length ? props.join(', ') : 'no arguments'}`;
+      // The name is the caller's: it may be anything, a pasted secret included.
+      return `unknown argument "${sanitizeText(String(e.params.additionalProperty), 64)}"; this tool takes ${props.length ? props.join(', ') : 'no arguments'}`;
     case 'required':
       return `missing required argument "${String(e.params.missingProperty)}"`;
     case 'pattern':
@@ -56,19 +59,41 @@ export interface ServerDeps {
   maxArgumentElements?: number;
 }
 
-export function createMcpServer({ manifest, runtime, logger, maxArgumentElements = 256 }: ServerDeps): McpServer {
-  const server = new McpServer(
-    { name: SERVER_NAME, version: SERVER_VERSION },
-    {
-      capabilities: { tools: {} },
-      instructions:
-        'Read-only access to a Proxmox VE cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
-      maxToolInputElements: maxArgumentElements,
-    },
-  );
+/** How long a 2026-07-28 client may keep tools/list: the list never changes while the server runs. */
+export const TOOLS_LIST_TTL_MS = 10 * 60 * 1000;
+
+type ToolSchemas = ReadonlyMap<string, { input: StandardSchemaWithJSON<Record<string, unknown>>; output: StandardSchemaWithJSON<Record<string, unknown>> }>;
+
+/**
+ * Everything that costs something (the validators, compiled once and on first use, and each tool's
+ * schemas) is made once here; the factory it returns builds a fresh McpServer from them, as the
+ * SDK's serving entries ask for one per connection (stdio) or per request (HTTP).
+ */
+export function createServerFactory({ manifest, runtime, logger, maxArgumentElements = 256 }: ServerDeps): () => McpServer {
   const validators = createValidatorProvider();
-  for (const tool of manifest.tools) register(server, tool, runtime, validators, logger);
-  return server;
+  const schemas: ToolSchemas = new Map(
+    manifest.tools.map((tool) => [tool.name, { input: argumentsSchema(tool, validators), output: fromJsonSchema<Record<string, unknown>>(tool.outputSchema as JsonSchemaType, validators) }]),
+  );
+  return () => {
+    const server = new McpServer(
+      { name: SERVER_NAME, version: SERVER_VERSION },
+      {
+        capabilities: { tools: { listChanged: false } },
+        cacheHints: { 'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' } },
+        instructions:
+          'Read-only access to a Proxmox cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
+        maxToolInputElements: maxArgumentElements,
+      },
+    );
+    // In manifest order, so tools/list is the same on every connection.
+    for (const tool of manifest.tools) register(server, tool, runtime, schemas, logger);
+    return server;
+  };
+}
+
+/** One server for one connection (tests and embedders); serving entries use createServerFactory. */
+export function createMcpServer(deps: ServerDeps): McpServer {
+  return createServerFactory(deps)();
 }
 
 /** Checks arguments against the tool's full argument schema; lists its lean copy in tools/list. */
@@ -78,14 +103,16 @@ function argumentsSchema(tool: CompiledTool, validators: jsonSchemaValidator): S
   return { '~standard': { ...checked['~standard'], jsonSchema: { input: listed, output: listed } } };
 }
 
-function register(server: McpServer, tool: CompiledTool, runtime: Runtime, validators: jsonSchemaValidator, logger: Logger): void {
+function register(server: McpServer, tool: CompiledTool, runtime: Runtime, schemas: ToolSchemas, logger: Logger): void {
+  const schema = schemas.get(tool.name);
+  if (schema === undefined) throw new Error(`no schemas made for ${tool.name}`);
   server.registerTool(
     tool.name,
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: argumentsSchema(tool, validators),
-      outputSchema: fromJsonSchema<Record<string, unknown>>(tool.outputSchema as JsonSchemaType, validators),
+      inputSchema: schema.input,
+      outputSchema: schema.output,
       annotations: tool.annotations,
     },
     async (args: Record<string, unknown>, ctx: { mcpReq?: { signal?: AbortSignal } }) => {

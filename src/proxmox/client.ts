@@ -1,8 +1,10 @@
-// The only way to Proxmox: the generated openapi-fetch client, GET only, guarded so that no request
-// can leave the path template a tool was allowed. undici (the costly import) loads on first use.
+// The only way to Proxmox: the generated openapi-fetch client over undici, GET only, guarded so that
+// no request can leave the path template a tool was allowed. undici (the costly import) loads on first use.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../generated/proxmox-api.js';
 import { noteAnswerSize } from '../memory.js';
+import { registerSecret } from '../secrets.js';
+import { authorization, type ApiDescription } from './api/index.js';
 import type { AgentLimits, TlsSettings } from './http.js';
 
 export interface UpstreamOk {
@@ -28,15 +30,21 @@ export interface UpstreamRequest {
   signal: AbortSignal;
 }
 
+/** Paths the code itself names: their calls are checked by the generated types. */
+export type KnownPath = ApiDescription['versionPath'] | ApiDescription['permissionsPath'];
+
 export interface Upstream {
+  /** A manifest tool's GET: its template comes from tools.yaml, so only the guard can check it. */
   get(request: UpstreamRequest): Promise<UpstreamResult>;
-  /** Cuts the token secret (and any token header) out of a text bound for the model or a log. */
-  redact?(text: string): string;
+  /** A GET of a path the code names, with no parameters. */
+  read(path: KnownPath, signal: AbortSignal): Promise<UpstreamResult>;
   /** Drops the connections at once, with any request still running (the server is stopping). */
   close(): Promise<void>;
 }
 
 export interface ClientOptions {
+  /** The API spoken to: its Authorization header format. */
+  api: ApiDescription;
   baseUrl: string;
   tokenId: string;
   tokenSecret: string;
@@ -144,6 +152,10 @@ function errorKind(error: unknown): { kind: UpstreamFailure['kind']; message: st
   const tls = codes.find((c) => /CERT|SELF_SIGNED|TLS|SSL|ERR_TLS|UNABLE_TO_VERIFY|HOSTNAME|ALTNAME/.test(c));
   if (tls !== undefined) return { kind: 'tls', message: tls };
   if (has(/GuardError/)) return { kind: 'refused', message: 'refused by the request guard' };
+  // fetch refuses a few well-known ports (the WHATWG "bad port" list) before connecting.
+  if ([...seen].some((x) => (x as { message?: unknown }).message === 'bad port')) {
+    return { kind: 'network', message: 'the port is one HTTP clients refuse to use' };
+  }
   const net = codes.find((c) => /^E[A-Z]+$/.test(c) || /^UND_ERR/.test(c));
   return { kind: 'network', message: net === undefined ? 'connection failed' : `${NETWORK_WORDS[net] ?? 'connection failed'}, ${net}` };
 }
@@ -199,78 +211,87 @@ function parseEnvelope(status: number, reason: string, text: string): UpstreamRe
   return failure;
 }
 
-const REDACTED_SECRET = '[redacted]';
-const TOKEN_HEADER = /(PVEAPIToken[= ][^=\s]+=)[^\s"',;]+/g;
-
 export function createUpstream(options: ClientOptions): Upstream {
   const base = new URL(options.baseUrl);
-  const auth = `PVEAPIToken=${options.tokenId}=${options.tokenSecret}`;
-  // A proxy or a broken host may echo the Authorization header into an answer or an error: the
-  // secret is cut out here, before any text reaches the runtime, a log line or the model.
-  const secret = options.tokenSecret;
-  const hideSecretText = (text: string): string => {
-    const out = secret.length > 0 && text.includes(secret) ? text.split(secret).join(REDACTED_SECRET) : text;
-    return out.includes('PVEAPIToken') ? out.replace(TOKEN_HEADER, `$1${REDACTED_SECRET}`) : out;
-  };
-  const hideSecret = (result: UpstreamResult): UpstreamResult => {
-    if (result.ok || result.errors === undefined) return result;
-    return { ...result, errors: Object.fromEntries(Object.entries(result.errors).map(([k, v]) => [k, hideSecretText(v)])) };
-  };
+  const auth = authorization(options.api, options.tokenId, options.tokenSecret);
+  // A proxy or a broken host may echo the Authorization header into an answer or an error: every
+  // text that leaves this process is redacted (src/secrets.ts), and from here on that includes this
+  // secret. Answers are redacted value by value once parsed, never as raw JSON text.
+  registerSecret(options.tokenSecret);
   const guard: Middleware = {
     onRequest({ request, schemaPath, params }) {
       checkRequest(request.method, new URL(request.url), base, schemaPath, options.allowedTemplates, params.path ?? {});
       request.headers.set('Authorization', auth);
       request.headers.set('Accept', 'application/json');
-      // Changed in place: returning it would make openapi-fetch insist on a WHATWG Request.
+      // A compressed answer would be inflated past PROXMOX_MAX_RESPONSE_BYTES, which counts bytes received.
+      request.headers.set('Accept-Encoding', 'identity');
+    },
+    async onResponse({ response }) {
+      const encoding = response.headers.get('content-encoding');
+      if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') {
+        await response.body?.cancel();
+        throw new GuardError(`refused: a compressed answer (${encoding.slice(0, 20)}) that was not asked for`);
+      }
+      return undefined;
     },
   };
 
-  interface Transport {
-    client: ReturnType<typeof createClient<paths>>;
+  type Client = ReturnType<typeof createClient<paths>>;
+  interface Connection {
+    client: Client;
     close: () => Promise<void>;
   }
-  let transportPromise: Promise<Transport> | undefined;
-  const makeClient = (fetch: typeof globalThis.fetch, Request: typeof globalThis.Request): Transport['client'] => {
-    const client = createClient<paths>({ baseUrl: options.baseUrl, fetch, Request });
-    client.use(guard);
-    return client;
+  let connection: Promise<Connection> | undefined;
+  const connect = (): Promise<Connection> => {
+    connection ??= (async () => {
+      if (options.fetch !== undefined) {
+        const client = createClient<paths>({ baseUrl: options.baseUrl, fetch: options.fetch });
+        client.use(guard);
+        return { client, close: () => Promise.resolve() };
+      }
+      const http = await import('./http.js');
+      const agent = http.createAgent(options.tls, options.limits);
+      const client = createClient<paths>({ baseUrl: options.baseUrl, ...http.fetchOptions(agent) });
+      client.use(guard);
+      return { client, close: () => agent.destroy() };
+    })();
+    return connection;
   };
-  const transport = (): Promise<Transport> => {
-    transportPromise ??=
-      options.fetch !== undefined
-        ? Promise.resolve({ client: makeClient(options.fetch, globalThis.Request), close: () => Promise.resolve() })
-        : import('./http.js').then((tls) => {
-            const agent = tls.createAgent(options.tls, options.limits);
-            return { client: makeClient(tls.createFetch(agent), tls.PlainRequest as unknown as typeof globalThis.Request), close: () => agent.destroy() };
-          });
-    return transportPromise;
+
+  type Answer = Promise<{ data?: string; error?: unknown; response: Response }>;
+  const send = async (call: (client: Client) => Answer): Promise<UpstreamResult> => {
+    try {
+      const { data, error, response } = await call((await connect()).client);
+      // openapi-fetch hands error bodies back already parsed when they are JSON.
+      const body = data ?? (typeof error === 'string' ? error : error === undefined ? '' : JSON.stringify(error));
+      noteAnswerSize(body.length);
+      return parseEnvelope(response.status, response.statusText, body);
+    } catch (err) {
+      if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
+      // undici reports network failures as "fetch failed" with a cause; anything else is our bug: let it surface.
+      if (err instanceof TypeError && err.cause === undefined) throw err;
+      const { kind, message } = errorKind(err);
+      return { ok: false, status: 0, kind, message };
+    }
   };
 
   return {
-    async get({ template, path, query, signal }) {
-      try {
-        const { client } = await transport();
-        // The template is checked against the manifest at run time; the typed API cannot know it statically.
-        const get = client.GET as unknown as (
-          p: string,
-          init: { params: { path: Record<string, string | number>; query: Record<string, string | number> }; parseAs: 'text'; signal: AbortSignal },
-        ) => Promise<{ data?: string; error?: unknown; response: Response }>;
-        const { data, error, response } = await get(template, { params: { path, query }, parseAs: 'text', signal });
-        // openapi-fetch hands error bodies back already parsed when they are JSON.
-        const body = data ?? (typeof error === 'string' ? error : error === undefined ? '' : JSON.stringify(error));
-        noteAnswerSize(body.length);
-        return hideSecret(parseEnvelope(response.status, hideSecretText(response.statusText), hideSecretText(body)));
-      } catch (err) {
-        if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
-        // undici reports network failures as "fetch failed" with a cause; anything else is our bug: let it surface.
-        if (err instanceof TypeError && err.cause === undefined) throw err;
-        const { kind, message } = errorKind(err);
-        return { ok: false, status: 0, kind, message };
-      }
+    get({ template, path, query, signal }) {
+      // The one untyped call: a manifest tool's template is known only at run time. It was checked
+      // against the pinned API when the manifest was compiled, and the guard checks every request.
+      const get = (client: Client) =>
+        (client.GET as unknown as (p: string, init: { params: { path: typeof path; query: typeof query }; parseAs: 'text'; signal: AbortSignal }) => Answer)(template, {
+          params: { path, query },
+          parseAs: 'text',
+          signal,
+        });
+      return send(get);
     },
-    redact: hideSecretText,
+    read(known, signal) {
+      return send((client) => (known === '/version' ? client.GET('/version', { parseAs: 'text', signal }) : client.GET('/access/permissions', { parseAs: 'text', signal })));
+    },
     async close() {
-      if (transportPromise !== undefined) await (await transportPromise).close();
+      if (connection !== undefined) await (await connection).close();
     },
   };
 }

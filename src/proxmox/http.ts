@@ -2,13 +2,8 @@
 // so a CA file, a pinned fingerprint and the insecure switch behave the same everywhere.
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import type { Agent, buildConnector as BuildConnector } from 'undici';
-// Only the parts of undici the server uses: the package index would also load fetch, WebSocket,
-// cookies, caches and mocks (about 50 ms and half the bundle's undici code).
-import AgentClass from 'undici/lib/dispatcher/agent.js';
-import buildConnector from 'undici/lib/core/connect.js';
-import request from 'undici/lib/api/api-request.js';
-import { PlainHeaders } from './plain-headers.js';
+import { Agent, buildConnector, fetch as undiciFetch, Request as UndiciRequest, type Response as UndiciResponse } from 'undici';
+import { FINGERPRINT_FORM, parseFingerprint } from './fingerprint.js';
 
 export interface TlsSettings {
   /** Verify the certificate chain and host name (default true). */
@@ -30,16 +25,10 @@ export interface AgentLimits {
   maxResponseBytes?: number;
 }
 
-const FINGERPRINT_HEX = /^[0-9a-f]{64}$/;
-
 /** Accepts `AA:BB:...`, `aabb...` or `sha256/AA:BB...`; returns 64 lowercase hex digits. */
 export function normaliseFingerprint(input: string): string {
-  const hex = input.trim().replace(/^sha-?256[:/ ]?/i, '').replace(/[:\s]/g, '').toLowerCase();
-  if (!FINGERPRINT_HEX.test(hex)) {
-    throw new Error(
-      'PROXMOX_TLS_FINGERPRINT must be a SHA-256 fingerprint: 32 hex byte pairs such as "AB:CD:...", as shown under Node > System > Certificates',
-    );
-  }
+  const hex = parseFingerprint(input);
+  if (hex === undefined) throw new Error(`PROXMOX_TLS_FINGERPRINT must be ${FINGERPRINT_FORM}`);
   return hex;
 }
 
@@ -74,7 +63,7 @@ export function createAgent(settings: TlsSettings, limits: AgentLimits = {}): Ag
     // A resumed session can skip the certificate: every connection must show it.
     maxCachedSessions: pinned === undefined ? 100 : 0,
   });
-  const connect: BuildConnector.connector =
+  const connect: buildConnector.connector =
     pinned === undefined
       ? base
       : (options, callback) => {
@@ -93,7 +82,7 @@ export function createAgent(settings: TlsSettings, limits: AgentLimits = {}): Ag
             callback(null, socket);
           });
         };
-  return new AgentClass({
+  return new Agent({
     connect,
     connections: limits.connections ?? 8,
     headersTimeout: limits.requestTimeoutMs ?? 15_000,
@@ -104,76 +93,19 @@ export function createAgent(settings: TlsSettings, limits: AgentLimits = {}): Ag
 }
 
 /**
- * What openapi-fetch builds for each call when given this class instead of the WHATWG Request: only
- * what the request guard and `createFetch` read. A WHATWG Request costs tens of microseconds a call
- * (signal following, body and URL machinery) for nothing here, and loads Node's built-in fetch.
+ * What openapi-fetch needs to send through `agent`, as its documentation says: a fetch and a Request
+ * class (undici's own, which the agent serves), and the agent as the dispatcher of every request.
  */
-export class PlainRequest {
-  readonly url: string;
-  readonly method: string;
-  readonly headers: PlainHeaders;
-  readonly signal: AbortSignal | undefined;
-
-  constructor(input: string | URL, init: RequestInit = {}) {
-    this.url = String(input);
-    this.method = (init.method ?? 'GET').toUpperCase();
-    this.headers = new PlainHeaders(init.headers as Iterable<[string, string]> | Record<string, string> | undefined);
-    this.signal = init.signal ?? undefined;
-  }
+export function fetchOptions(agent: Agent): { fetch: (input: Request) => Promise<Response>; Request: typeof Request; requestInitExt: { dispatcher: Agent } } {
+  // undici's types declare its WHATWG classes apart from Node's global ones; they are the same API.
+  return {
+    fetch: undiciFetch as unknown as (input: Request) => Promise<Response>,
+    Request: UndiciRequest as unknown as typeof Request,
+    requestInitExt: { dispatcher: agent },
+  };
 }
 
-/** What openapi-fetch and the client read of an answer whose body was read as text. */
-interface TextResponse {
-  status: number;
-  statusText: string;
-  ok: boolean;
-  headers: PlainHeaders;
-  text(): Promise<string>;
-}
-
-/**
- * A `fetch` bound to one agent, for openapi-fetch and for `spec:pull`. It sends with undici's
- * `request` (no WHATWG stream machinery per call). By default the body is read once as text and the
- * answer is a small object with what openapi-fetch reads (status, ok, headers, `text()` handing that
- * string back), so a large answer is not encoded into a stream and decoded again, and Node's
- * built-in fetch is never loaded; `bytes: true` (spec:pull) answers a real `Response` holding the
- * exact bytes received.
- */
-export function createFetch(agent: Agent, { bytes = false }: { bytes?: boolean } = {}): typeof globalThis.fetch {
-  return (async (input: Request | PlainRequest | URL | string, init?: RequestInit) => {
-    // Not `instanceof Request`: naming the global would load Node's built-in fetch.
-    const req =
-      input instanceof PlainRequest
-        ? input
-        : typeof input === 'string' || input instanceof URL
-          ? new PlainRequest(input, init)
-          : new PlainRequest(input.url, { method: input.method, headers: input.headers, signal: input.signal });
-    const url = new URL(req.url);
-    const res = await request.call(agent, {
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: req.method,
-      headers: Object.fromEntries(req.headers),
-      signal: req.signal,
-    });
-    const noBody = res.statusCode === 204 || res.statusCode === 304;
-    if (bytes) {
-      const headers: [string, string][] = [];
-      for (const [k, v] of Object.entries(res.headers)) {
-        if (typeof v === 'string') headers.push([k, v]);
-        else if (Array.isArray(v)) for (const one of v) headers.push([k, one]);
-      }
-      return new Response(noBody ? null : Buffer.from(await res.body.arrayBuffer()), { status: res.statusCode, statusText: res.statusText, headers });
-    }
-    const body = await res.body.text();
-    const text = noBody ? '' : body;
-    const response: TextResponse = {
-      status: res.statusCode,
-      statusText: res.statusText,
-      ok: res.statusCode >= 200 && res.statusCode <= 299,
-      headers: PlainHeaders.received(res.headers),
-      text: () => Promise.resolve(text),
-    };
-    return response as unknown as Response;
-  });
+/** undici's fetch over `agent`, for `spec:pull`: the same TLS rules and limits as the server. */
+export function createFetch(agent: Agent): (url: string | URL, init?: { headers?: Record<string, string>; signal?: AbortSignal }) => Promise<UndiciResponse> {
+  return (url, init = {}) => undiciFetch(url, { ...init, dispatcher: agent });
 }

@@ -1,14 +1,9 @@
-// A token should only be able to look. The token's own privileges are read once at start-up
-// (GET /access/permissions): this names every one that could change something (power, modify,
-// allocate, migrate, console...), and the catalogue uses the same answer to leave out what the
-// token cannot use (src/tools/access.ts).
+// A token should only be able to look. The token's own privileges are read once at start-up: this
+// names every one that could change something (power, modify, allocate, migrate, console...), and
+// the catalogue uses the same answer to leave out what the token cannot use (src/tools/access.ts).
+import type { ApiDescription } from './api/index.js';
 import type { Upstream } from './client.js';
 import { TokenPrivileges } from '../manifest/permissions.js';
-
-export const PERMISSIONS_PATH = '/access/permissions';
-
-/** Privileges that only let the holder read. */
-const READ_ONLY = /\.Audit$|^Sys\.Syslog$/;
 
 export interface TokenCheck {
   ok: boolean;
@@ -19,26 +14,26 @@ export interface TokenCheck {
   privileges?: TokenPrivileges;
 }
 
-export function excessPrivileges(privileges: TokenPrivileges): string[] {
+export function excessPrivileges(privileges: TokenPrivileges, api: ApiDescription): string[] {
   const excess: string[] = [];
   for (const [path, privs] of privileges.entries()) {
-    const bad = privs.filter((priv) => !READ_ONLY.test(priv));
+    const bad = privs.filter((priv) => !api.readOnlyPrivilege.test(priv));
     if (bad.length > 0) excess.push(`${path}: ${bad.join(', ')}`);
   }
   return excess;
 }
 
-export async function checkTokenPrivileges(upstream: Upstream, timeoutMs: number): Promise<TokenCheck> {
-  const res = await upstream.get({ template: PERMISSIONS_PATH, path: {}, query: {}, signal: AbortSignal.timeout(timeoutMs) });
+export async function checkTokenPrivileges(upstream: Upstream, timeoutMs: number, api: ApiDescription): Promise<TokenCheck> {
+  const res = await upstream.read(api.permissionsPath, AbortSignal.timeout(timeoutMs));
   if (!res.ok) return { ok: false, excess: [], error: `${res.status || res.kind} ${res.message}` };
   const privileges = new TokenPrivileges(res.data);
-  const excess = excessPrivileges(privileges);
+  const excess = excessPrivileges(privileges, api);
   return { ok: excess.length === 0, excess, privileges };
 }
 
-export function describeExcess(tokenId: string, excess: string[]): string {
+export function describeExcess(tokenId: string, excess: string[], api: ApiDescription): string {
   return (
     `the token ${tokenId} holds privileges beyond read-only auditing: ${excess.join('; ')}. ` +
-    'This server never uses them, but a read-only token is the last line of defence: create a token with privilege separation and grant it only the PVEAuditor role on / (see README, "Create a read-only token").'
+    `This server never uses them, but a read-only token is the last line of defence: create a token with privilege separation and grant it only ${api.readOnlyGrant} (see README, "Create a read-only token").`
   );
 }

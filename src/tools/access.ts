@@ -42,3 +42,17 @@ export function listedTools(judged: readonly ToolAccess[], mode: UnusableTools):
   }
   return out;
 }
+
+/** Across clusters: a tool is usable where any cluster's token can use it (calls name the cluster). */
+export function combineJudgements(perCluster: readonly ToolAccess[][]): ToolAccess[] {
+  const first = perCluster[0] ?? [];
+  return first.map((j, i) => {
+    const all = perCluster.map((list) => list[i] ?? j);
+    return all.find((a) => a.missing === undefined) ?? j;
+  });
+}
+
+/** Per list tool: the note its answers carry on this cluster. */
+export function partialNotes(judged: readonly ToolAccess[]): Map<string, string> {
+  return new Map(judged.flatMap((j) => (j.partial === undefined ? [] : [[j.tool.name, partialNote(j.partial)] as const])));
+}

@@ -1,13 +1,13 @@
 // Every harmless GET of the pinned release, through two generic tools (toolset `api`, listed only
 // when asked for): `api_get` reads a concrete path, matched to a template of the pin and checked
 // against its rules before anything is sent; `api_find` finds endpoints by words in their path.
-// The facts are the pin's own (spec/proxmox-ve.openapi.json), read at start-up only when one of
+// The facts are the pin's own (the API's pinned schema), read at start-up only when one of
 // these tools is chosen. Endpoints on the deny-list are refused, whatever the path looks like.
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { CompiledParam, CompiledTool, JsonSchema, OutputSpec } from '../manifest/compile.js';
 import { describeCheck, permissionCheck } from '../manifest/permissions.js';
-import { deniedReason } from '../proxmox/deny-list.js';
+import { deniedReason, type ApiDescription } from '../proxmox/api/index.js';
 
 export const API_GET = 'api_get';
 export const API_FIND = 'api_find';
@@ -48,12 +48,12 @@ export function apiTools(): CompiledTool[] {
     generic(
       API_GET,
       'Read any GET endpoint',
-      'Reads any read-only GET of the Proxmox VE API not covered by another tool. Find paths with api_find. Lists are paged.',
+      'Reads any read-only GET of the Proxmox API not covered by another tool. Find paths with api_find. Lists are paged.',
       { path, params },
       ['path'],
       { path: { type: 'string', description: path.description }, params: { type: 'object', description: params.description } },
     ),
-    generic(API_FIND, 'Find API endpoints', 'Finds GET endpoints of the Proxmox VE API by words in their path, with their parameters. Use before api_get.', { words }, ['words'], {
+    generic(API_FIND, 'Find API endpoints', 'Finds GET endpoints of the Proxmox API by words in their path, with their parameters. Use before api_get.', { words }, ['words'], {
       words: { type: 'string', description: words.description },
     }),
   ];
@@ -104,11 +104,14 @@ export class ApiCatalogue {
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false });
 
-  constructor(spec: { paths: Record<string, { get?: SpecOperation } | undefined> }) {
+  constructor(
+    spec: { paths: Record<string, { get?: SpecOperation } | undefined> },
+    private readonly api: ApiDescription,
+  ) {
     this.endpoints = [];
     for (const [template, item] of Object.entries(spec.paths)) {
       const op = item?.get;
-      if (op === undefined || deniedReason(template) !== undefined) continue;
+      if (op === undefined || deniedReason(template, api) !== undefined) continue;
       const params = (op.parameters ?? []).map((p) => ({ ...p, schema: clean(p.schema ?? {}) as JsonSchema }));
       const data = op.responses?.['200']?.content?.['application/json']?.schema?.properties?.data;
       const check = permissionCheck(op['x-pve-permissions']);
@@ -137,8 +140,18 @@ export class ApiCatalogue {
     }
   }
 
-  static load(file: string): ApiCatalogue {
-    return new ApiCatalogue(JSON.parse(readFileSync(file, 'utf8')) as { paths: Record<string, { get?: SpecOperation }> });
+  static load(file: string, api: ApiDescription): ApiCatalogue {
+    return new ApiCatalogue(JSON.parse(readFileSync(file, 'utf8')) as { paths: Record<string, { get?: SpecOperation }> }, api);
+  }
+
+  /** Why a concrete path cannot be read, before any matching: a form no template has, or the deny-list. */
+  refused(path: string): string | undefined {
+    const segments = path.split('/').slice(1);
+    if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('%'))) {
+      return `"${path}" is not a plain API path (empty, "." or ".." segments and %-escapes are refused)`;
+    }
+    const denied = deniedReason(path, this.api);
+    return denied === undefined ? undefined : `GET ${path} is on the deny-list: it ${denied}`;
   }
 
   /** The endpoint a concrete path names, with its path values; undefined when the pin has none. */
@@ -233,14 +246,4 @@ export class ApiCatalogue {
       output,
     };
   }
-}
-
-/** Why a concrete path cannot be read, before any matching: a form no template has, or the deny-list. */
-export function refusedPath(path: string): string | undefined {
-  const segments = path.split('/').slice(1);
-  if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('%'))) {
-    return `"${path}" is not a plain API path (empty, "." or ".." segments and %-escapes are refused)`;
-  }
-  const denied = deniedReason(path);
-  return denied === undefined ? undefined : `GET ${path} is on the deny-list: it ${denied}`;
 }

@@ -5,11 +5,16 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Logger } from '../logger.js';
 import type { CompiledTool, ErrorRule } from '../manifest/compile.js';
+import type { ApiDescription } from '../proxmox/api/index.js';
 import type { Upstream, UpstreamFailure } from '../proxmox/client.js';
-import { redactText, sanitizeText } from '../sanitize.js';
+import { sanitizeText } from '../sanitize.js';
+import { redactText, redactValue } from '../secrets.js';
 import { keepListing, listRows, pageOf, pageWindow, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
 import { createSnapshots, questionKey } from './listing-cache.js';
-import { refusedPath, type ApiCatalogue } from './api-reader.js';
+import type { ApiCatalogue } from './api-reader.js';
+
+/** Read by get_clusters for quorum and node count. */
+export const CLUSTER_STATUS = '/cluster/status';
 
 export interface ToolResult {
   structuredContent?: Record<string, unknown>;
@@ -22,6 +27,8 @@ export interface RuntimeLimits {
   maxResultBytes: number;
   rateLimitPerMinute: number;
   maxArgumentBytes: number;
+  /** The API spoken to: what its failures mean. */
+  api: ApiDescription;
 }
 
 export interface Runtime {
@@ -47,13 +54,13 @@ function createRateLimiter(perMinute: number): () => boolean {
 }
 
 function proxmoxWords(f: UpstreamFailure): string {
-  return redactText(sanitizeText(f.message.replace(/\s+$/, ''), 300));
+  return sanitizeText(f.message.replace(/\s+$/, ''), 300);
 }
 
 /** What went wrong, in words that tell the model what to do next. */
-export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Record<string, unknown>, timeoutMs: number): string {
+export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Record<string, unknown>, timeoutMs: number, api: ApiDescription): string {
   const words = proxmoxWords(f);
-  const node = typeof args.node === 'string' ? args.node : undefined;
+  const node = typeof args.node === 'string' ? sanitizeText(args.node, 64) : undefined;
   switch (f.kind) {
     case 'timeout':
       return `Proxmox did not answer within ${Math.max(1, Math.round(timeoutMs / 1000))} s. The host or node may be overloaded or unreachable; try again later, or ask for less (a smaller limit or timeframe).`;
@@ -72,20 +79,13 @@ export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Re
   }
   const s = f.status;
   if (s === 401) return 'Proxmox rejected the API token (401). The operator must check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET; retrying will not help.';
-  if (s === 403) return `Permission denied by Proxmox: ${words}. The token lacks this privilege (${tool.privilege}); the operator can grant the PVEAuditor role on / to the token. Other tools may still work.`;
-  if (s === 595 || s === 596) {
-    return `Node ${node ?? ''} is unreachable (${words}). It is probably offline: check get_nodes or get_cluster_status; cluster-wide tools still answer.`.replace('Node  is', 'The node is');
-  }
+  if (s === 403) return `Permission denied by Proxmox: ${words}. The token lacks this privilege (${tool.privilege}); the operator can grant ${api.readOnlyGrant} to the token. Other tools may still work.`;
   if (s === 400) {
-    const detail = f.errors ? Object.entries(f.errors).map(([k, v]) => `${k}: ${redactText(sanitizeText(v, 200))}`).join('; ') : words;
+    const detail = f.errors ? Object.entries(f.errors).map(([k, v]) => `${sanitizeText(k, 64)}: ${sanitizeText(v, 200)}`).join('; ') : words;
     return `Proxmox refused the arguments (${detail}). Fix them and call again.`;
   }
-  if (/hostname lookup '.*' failed|no such node|node '.*' does not exist/i.test(f.message)) {
-    return `Unknown node${node ? ` "${node}"` : ''}: ${words}. Call get_nodes for the node names.`;
-  }
-  if (/does not exist|not found|no such/i.test(f.message)) {
-    return `Not found: ${words}. Check the IDs: get_vms lists every guest with its node and vmid.`;
-  }
+  const hint = api.failureHints.find((h) => (h.status === undefined || h.status === s) && (h.message === undefined || h.message.test(f.message)));
+  if (hint !== undefined) return hint.describe({ words, node, path: tool.path });
   if (s === 501) return `This Proxmox release does not offer ${tool.path} (${words}). The server's pinned API may be newer than the host.`;
   return `Proxmox answered ${s}: ${words}.`;
 }
@@ -104,7 +104,18 @@ export interface RuntimeOptions {
   partialRows?: ReadonlyMap<string, string>;
   /** The pinned API's GET endpoints, for the generic tools of the `api` toolset. */
   api?: ApiCatalogue;
+  /** Several clusters: each with its own client and notes; a call names one with `cluster` (default: the first), or `*` for a merged list. */
+  clusters?: ClusterTarget[];
 }
+
+export interface ClusterTarget {
+  name: string;
+  upstream: Upstream;
+  partialRows?: ReadonlyMap<string, string>;
+}
+
+/** The rows one cluster answered for a merged list, or why it did not. */
+type Gathered = { rows: unknown[] } | { failure: string };
 
 export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger, options: RuntimeOptions = {}): Runtime {
   // Schemas from the compiled manifest, checked when it was compiled: no meta-schema check here.
@@ -114,23 +125,86 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
   const listings = createSnapshots<Listing>();
 
   // Arguments are echoed in some answers ("Unknown node ..."): whatever the model sends, the token
-  // secret never comes back out.
+  // secret never comes back out. The structured answer is redacted as values (its text is its JSON,
+  // made again only when something changed); a failure's text is a sentence, redacted as text.
   const hideSecret = (result: ToolResult): ToolResult => {
-    if (upstream.redact === undefined) return result;
-    const text = upstream.redact(result.text);
-    if (text === result.text) return result;
-    const out: ToolResult = { text, isError: result.isError };
-    if (result.structuredContent !== undefined) out.structuredContent = JSON.parse(upstream.redact(JSON.stringify(result.structuredContent))) as Record<string, unknown>;
-    return out;
+    if (result.structuredContent === undefined) {
+      const text = redactText(result.text);
+      return text === result.text ? result : { text, isError: result.isError };
+    }
+    const structured = redactValue(result.structuredContent) as Record<string, unknown>;
+    if (structured === result.structuredContent) return result;
+    return { structuredContent: structured, text: JSON.stringify(structured), isError: result.isError };
   };
+
+  const targets: ClusterTarget[] = options.clusters ?? [{ name: 'default', upstream, ...(options.partialRows === undefined ? {} : { partialRows: options.partialRows }) }];
+  const targetFor = (args: Record<string, unknown>): ClusterTarget => targets.find((t) => t.name === args.cluster) ?? (targets[0] as ClusterTarget);
 
   return {
     async call(tool, args, outerSignal) {
       if (tool.generic === 'find') return hideSecret(find(tool, args));
+      if (tool.generic === 'clusters') return hideSecret(await clusters(tool, args, outerSignal));
       if (tool.generic === 'get') return hideSecret(await read(tool, args, outerSignal));
-      return hideSecret(await run(tool, args, outerSignal));
+      if (args.cluster === '*' && tool.output.shape === 'list') return hideSecret(await merged(tool, args, outerSignal));
+      return hideSecret(await run(tool, args, outerSignal, targetFor(args)));
     },
   };
+
+  /** `get_clusters`: each cluster's name, whether it answers, its release, quorum and node count. */
+  async function clusters(tool: CompiledTool, args: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+    const signal = outerSignal === undefined ? AbortSignal.timeout(limits.callTimeoutMs) : AbortSignal.any([outerSignal, AbortSignal.timeout(limits.callTimeoutMs)]);
+    const rows = await Promise.all(
+      targets.map(async (t) => {
+        const [version, status] = await Promise.all([t.upstream.read(limits.api.versionPath, signal), t.upstream.get({ template: CLUSTER_STATUS, path: {}, query: {}, signal })]);
+        const row: Record<string, unknown> = { cluster: t.name, reachable: version.ok };
+        if (!version.ok) row.error = proxmoxWords(version);
+        else row.release = (version.data as { version?: unknown }).version;
+        if (status.ok && Array.isArray(status.data)) {
+          const entries = status.data as Record<string, unknown>[];
+          const summary = entries.find((e) => e.type === 'cluster');
+          row.quorate = summary === undefined ? true : summary.quorate === 1;
+          row.nodes = entries.filter((e) => e.type === 'node').length;
+        }
+        return row;
+      }),
+    );
+    const answer = pageOf(listRows(rows, tool.output, [], args), tool.output, args, limits.maxResultBytes);
+    return { structuredContent: answer.structured, text: answer.text, isError: false };
+  }
+
+  /** `cluster: "*"`: one list from every cluster, each row saying its cluster; sorted, paged and budgeted as one. */
+  async function merged(tool: CompiledTool, args: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+    // A later page comes from the merged listing kept for the first.
+    const budget = tool.output.budget ?? limits.maxResultBytes;
+    const spec = tool.output.fields === undefined ? tool.output : { ...tool.output, fields: [...tool.output.fields, 'cluster'] };
+    const question = tool.output.paged ? questionKey(tool.name, args) : undefined;
+    const { offset, limit } = pageWindow(spec, args, 0);
+    const kept = question === undefined || offset === 0 ? undefined : listings.get(question);
+    if (kept !== undefined) {
+      const answer = pageOf(kept, spec, args, budget);
+      return { structuredContent: answer.structured, text: answer.text, isError: false };
+    }
+    const answers = await Promise.all(targets.map((t) => run(tool, args, outerSignal, t, true)));
+    const rows: unknown[] = [];
+    const failed: { cluster: string; error: string }[] = [];
+    const partial: Record<string, string> = {};
+    answers.forEach((a, i) => {
+      const t = targets[i] as ClusterTarget;
+      if ('failure' in a) failed.push({ cluster: t.name, error: a.failure });
+      else if ('rows' in a) {
+        for (const row of a.rows) if (typeof row === 'object' && row !== null) rows.push({ ...(row), cluster: t.name });
+        const note = t.partialRows?.get(tool.name);
+        if (note !== undefined) partial[t.name] = note;
+      } else failed.push({ cluster: t.name, error: a.text });
+    });
+    const listing = listRows(rows, spec, tool.params, args);
+    if (failed.length > 0) listing.extras.clusters_failed = failed;
+    if (Object.keys(partial).length > 0) listing.extras.permissions = partial;
+    const keep = question !== undefined && listing.total > offset + limit ? keepListing(listing) : listing;
+    if (question !== undefined && keep !== listing) listings.set(question, keep, keep.rows.length);
+    const answer = pageOf(keep, spec, args, budget);
+    return { structuredContent: answer.structured, text: answer.text, isError: false };
+  }
 
   function catalogue(): ApiCatalogue {
     if (options.api === undefined) throw new Error('the api toolset was chosen without its catalogue');
@@ -152,11 +226,11 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
   /** `api_get`: the concrete path matched to a template of the pin and checked before anything is sent. */
   async function read(tool: CompiledTool, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult> {
     const path = String(args.path);
-    const refused = refusedPath(path);
-    if (refused !== undefined) return failure(`${refused}. Nothing was sent to Proxmox.`);
     const api = catalogue();
+    const refused = api.refused(path);
+    if (refused !== undefined) return failure(`${refused}. Nothing was sent to Proxmox.`);
     const match = api.match(path);
-    if (match === undefined) return failure(`GET ${path} is not an endpoint of the pinned Proxmox VE API. Find one with api_find (words in its path); nothing was sent.`);
+    if (match === undefined) return failure(`GET ${path} is not an endpoint of the pinned ${limits.api.product} API. Find one with api_find (words in its path); nothing was sent.`);
     const { endpoint } = match;
     const params = (args.params ?? {}) as Record<string, unknown>;
     const values = { ...api.typedValues(endpoint, match.values), ...params };
@@ -171,10 +245,13 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     } else if (args.limit !== undefined || args.offset !== undefined) {
       return failure(`GET ${endpoint.template} pages itself: pass its own parameters in params (${endpoint.queryParams.map((p) => p.name).join(', ')}) instead of limit and offset. Nothing was sent.`);
     }
-    return run(one, runArgs, signal);
+    if (args.cluster !== undefined) runArgs.cluster = args.cluster;
+    return run(one, runArgs, signal, targetFor(args));
   }
 
-  async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+  async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal: AbortSignal | undefined, target: ClusterTarget): Promise<ToolResult>;
+  async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal: AbortSignal | undefined, target: ClusterTarget, gather: true): Promise<Gathered | ToolResult>;
+  async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal: AbortSignal | undefined, target: ClusterTarget, gather = false): Promise<Gathered | ToolResult> {
     // Cancelled before it started (the host's cancellation arrived with the call): send nothing.
     if (outerSignal?.aborted === true) return failure('The call was cancelled; nothing was sent to Proxmox.');
     if (Buffer.byteLength(JSON.stringify(args)) > limits.maxArgumentBytes) {
@@ -204,7 +281,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
 
     // A later page of a question asked a moment ago: cut from the listing its first page was cut from.
     const budget = tool.output.budget ?? limits.maxResultBytes;
-    const question = tool.output.shape === 'list' && tool.output.paged ? questionKey(tool.name, args) : undefined;
+    const question = tool.output.shape === 'list' && tool.output.paged && !gather ? questionKey(tool.name, args) : undefined;
     const { offset, limit } = pageWindow(tool.output, args, 0);
     if (question !== undefined && offset > 0) {
       const kept = listings.get(question);
@@ -227,7 +304,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     const started = Date.now();
     let res;
     try {
-      res = await upstream.get({ template: tool.path, path, query, signal: controller.signal });
+      res = await target.upstream.get({ template: tool.path, path, query, signal: controller.signal });
     } finally {
       clearTimeout(timer);
       outerSignal?.removeEventListener('abort', onOuterAbort);
@@ -244,7 +321,8 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
       }
       if (rule !== undefined) return failure(`${rule.message} (${proxmoxWords(res)})`);
-      return failure(describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs)));
+      if (gather) return { failure: describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs), limits.api) };
+      return failure(describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs), limits.api));
     }
     logger.debug(`${tool.name}: ok in ${Date.now() - started} ms`);
 
@@ -253,8 +331,9 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
       if (!Array.isArray(res.data)) {
         return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
       }
+      if (gather) return { rows: res.data };
       const listing = listRows(res.data, tool.output, tool.params, args, res.total);
-      const partial = options.partialRows?.get(tool.name);
+      const partial = target.partialRows?.get(tool.name);
       if (partial !== undefined) listing.extras.permissions = partial;
       // Kept when rows remain after this page.
       const kept = question !== undefined && listing.total > offset + limit ? keepListing(listing) : listing;

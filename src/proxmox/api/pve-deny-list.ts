@@ -1,13 +1,10 @@
-// GET endpoints that must never become tools: a GET-only rule is necessary but not enough.
-// Each entry says why, and the manifest check prints that reason when `tools.yaml` names such a path.
-export interface DeniedPath {
-  pattern: RegExp;
-  reason: string;
-}
+// Proxmox VE GET endpoints that must never become tools: a GET-only rule is necessary but not
+// enough. Each entry says why, and the manifest check prints that reason when `tools.yaml` names such a path.
+import type { DeniedPath } from './types.js';
 
 const P = '[^/]+';
 
-export const DENIED_PATHS: readonly DeniedPath[] = [
+export const PVE_DENIED_PATHS: readonly DeniedPath[] = [
   { pattern: /websocket$/, reason: 'opens a console or migration tunnel (websocket)' },
   { pattern: /\/(vncproxy|spiceproxy|termproxy|mtunnel)$/, reason: 'opens a console or tunnel' },
   { pattern: new RegExp(`^/nodes/${P}/qemu/${P}/agent/(file-read|exec-status|exec)$`), reason: 'reads files or command output inside the guest' },
@@ -27,6 +24,3 @@ export const DENIED_PATHS: readonly DeniedPath[] = [
   { pattern: /^\/access\/(ticket|openid|tfa|vncticket)(\/|$)/, reason: 'authentication endpoint' },
 ];
 
-export function deniedReason(path: string): string | undefined {
-  return DENIED_PATHS.find((d) => d.pattern.test(path))?.reason;
-}
