@@ -38,25 +38,9 @@ async function reportToolsets(config: Config, privileges: TokenPrivileges, repor
   }
 }
 
-export async function runDoctor(env: Record<string, string | undefined> = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Promise<number> {
-  const state = { failed: false };
-  // Every line may carry text from the host (a version, privilege names): made safe for a terminal here.
-  const report: Report = (verdict, check, detail) => {
-    if (verdict === 'FAIL') state.failed = true;
-    write(`${verdict.padEnd(4)}  ${check.padEnd(18)} ${terminalLine(detail)}\n`);
-  };
-
-  let config: Config;
-  try {
-    config = loadConfig(env);
-    registerSecret(config.tokenSecret);
-    report('PASS', 'configuration', `${config.host}:${config.port} as ${config.tokenId}`);
-  } catch (error) {
-    report('FAIL', 'configuration', error instanceof ConfigError ? error.message : String(error));
-    return 1;
-  }
+/** The checks of one cluster's host: TLS, reachability, the token and its privileges, the release, the toolsets. */
+async function checkCluster(config: Config, report: Report): Promise<void> {
   const { api } = config;
-  for (const warning of config.warnings) report('WARN', 'secret file', warning);
   if (config.fingerprint !== undefined) report('PASS', 'tls mode', 'certificate pinned by PROXMOX_TLS_FINGERPRINT');
   else if (!config.verifySsl) report('WARN', 'tls mode', 'PROXMOX_VERIFY_SSL=false: the certificate is not verified; pin it with PROXMOX_TLS_FINGERPRINT');
   else report('PASS', 'tls mode', config.caFile ? `verified against ${config.caFile}` : 'verified against the system CAs');
@@ -75,7 +59,7 @@ export async function runDoctor(env: Record<string, string | undefined> = proces
             ? 'check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET'
             : 'check PROXMOX_HOST, PROXMOX_PORT and the network path';
       report('FAIL', step, `${f.status ? `HTTP ${f.status} ` : ''}${f.message}: ${hint}`);
-      return 1;
+      return;
     }
     report('PASS', 'reachability', `answered at ${address}`);
     report('PASS', 'tls', 'certificate accepted');
@@ -95,6 +79,31 @@ export async function runDoctor(env: Record<string, string | undefined> = proces
     if (check.privileges !== undefined) await reportToolsets(config, check.privileges, report);
   } finally {
     await upstream.close();
+  }
+}
+
+export async function runDoctor(env: Record<string, string | undefined> = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Promise<number> {
+  const state = { failed: false };
+  // Every line may carry text from the host (a version, privilege names): made safe for a terminal here.
+  const report: Report = (verdict, check, detail) => {
+    if (verdict === 'FAIL') state.failed = true;
+    write(`${verdict.padEnd(4)}  ${check.padEnd(18)} ${terminalLine(detail)}\n`);
+  };
+
+  let config: Config;
+  try {
+    config = loadConfig(env);
+    registerSecret(config.tokenSecret);
+    report('PASS', 'configuration', `${config.host}:${config.port} as ${config.tokenId}`);
+  } catch (error) {
+    report('FAIL', 'configuration', error instanceof ConfigError ? error.message : String(error));
+    return 1;
+  }
+  for (const warning of config.warnings) report('WARN', 'secret file', warning);
+  // Each cluster on its own: one that fails its checks does not stop the others'.
+  for (const cluster of config.clusters) {
+    if (config.clusters.length > 1) write(`cluster ${cluster.name}:\n`);
+    await checkCluster({ ...config, ...cluster }, report);
   }
   write(state.failed ? 'verdict: problems found (see FAIL lines)\n' : 'verdict: ready\n');
   return state.failed ? 1 : 0;
