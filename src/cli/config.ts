@@ -246,7 +246,7 @@ function loadSingleCluster(env: Env): Omit<Config, 'clusters'> {
   if (tokenProblem !== undefined) throw new ConfigError(`${envTokenId === undefined ? 'auth.token_name in PROXMOX_MCP_CONFIG' : 'PROXMOX_TOKEN_ID'} ${tokenProblem}`);
 
   const tokenSecret = readSecretSetting(env, 'PROXMOX_TOKEN_SECRET', warnings) ?? file.tokenSecret;
-  if (tokenSecret === undefined) throw new ConfigError('PROXMOX_TOKEN_SECRET (or PROXMOX_TOKEN_SECRET_FILE) is required: the secret shown once when the token was created');
+  if (tokenSecret === undefined) throw new ConfigError('PROXMOX_TOKEN_SECRET is required (or PROXMOX_TOKEN_SECRET_FILE naming a file that holds it): the secret shown once when the token was created');
   // The secret is never echoed, not even when it is malformed.
   if (!/^[\x21-\x7e]{1,256}$/.test(tokenSecret)) throw new ConfigError('PROXMOX_TOKEN_SECRET holds characters a token secret cannot have (whitespace or control characters)');
 

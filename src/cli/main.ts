@@ -2,6 +2,7 @@
 // stdout carries only the protocol; every human-readable line goes to stderr.
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
+import { redactText, stripUnsafe } from '../sanitize.js';
 import { apiCatalogueFor, loadTools } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
 import { createProxmoxApp, createProxmoxUpstream } from '../app.js';
@@ -22,7 +23,8 @@ Usage:
 const STARTUP_CHECK_MS = 3000;
 
 function fail(message: string, code: number): never {
-  process.stderr.write(`proxmox-mcp: ${message}\n`);
+  // May carry the host's words (privilege names): no escapes or secrets reach the terminal.
+  process.stderr.write(`proxmox-mcp: ${redactText(stripUnsafe(message))}\n`);
   process.exit(code);
 }
 

@@ -139,6 +139,8 @@ interface RawManifest {
 }
 
 export const MAX_PAGE = 500;
+/** Furthest a page may start: no listing Proxmox gives is longer, and larger numbers print as 1e+21. */
+export const MAX_OFFSET = 1_000_000;
 const DEFAULT_PAGE = 50;
 
 /** Drops our `x-` facts so a schema compiles under ajv's strict mode and stays small in tools/list. */
@@ -236,6 +238,7 @@ function listed(schema: JsonSchema): JsonSchema {
       // An enum says its type already.
       if (k === 'type' && s.enum !== undefined) continue;
       if (k === 'maximum' && typeof v === 'number' && v >= 1e6) continue;
+      if (k === 'minimum' && typeof v === 'number' && v <= -1e6) continue;
       out[k] = k === 'items' && typeof v === 'object' && v !== null ? strip(v as JsonSchema) : v;
     }
     return out;
@@ -369,6 +372,13 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
           if (sp.required === true) upstreamRequired.push(upstream);
         }
       }
+      // Every whole number sent to Proxmox is bounded: beyond 2^53 it is no longer exact, and from
+      // 1e21 on it is written in exponent form, which Proxmox does not read as an integer.
+      if (where !== 'filter' && typesOf(schema).includes('integer')) {
+        if (arg === 'offset' || upstream === 'start') schema = { ...schema, maximum: Math.min(MAX_OFFSET, typeof schema.maximum === 'number' ? schema.maximum : MAX_OFFSET) };
+        schema.maximum ??= Number.MAX_SAFE_INTEGER;
+        schema.minimum ??= Number.MIN_SAFE_INTEGER;
+      }
       if (p.description !== undefined) schema = { ...schema, description: p.description };
       properties[arg] = schema;
       if (isRequired) required.push(arg);
@@ -402,7 +412,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
       }
       if (paged) {
         properties.limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE };
-        properties.offset = { type: 'integer', minimum: 0 };
+        properties.offset = { type: 'integer', minimum: 0, maximum: MAX_OFFSET };
       }
     } else {
       for (const k of ['rows', 'extras', 'key', 'sort', 'pluck', 'page', 'rows_with'] as const) {

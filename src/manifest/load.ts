@@ -27,7 +27,11 @@ export function specFile(api: ApiDescription): string {
 }
 
 export async function loadManifest(toolsFile: string | undefined, api: ApiDescription = DEFAULT_API): Promise<CompiledManifest> {
-  if (toolsFile === undefined) return prebuilt as unknown as CompiledManifest;
+  if (toolsFile === undefined) {
+    // The built-in manifest is compiled against the default API's pin; another API brings its own.
+    if (api.id !== DEFAULT_API.id) throw new Error(`there is no built-in manifest for ${api.product}: set PROXMOX_MCP_TOOLS to a tools.yaml written for its API`);
+    return prebuilt as unknown as CompiledManifest;
+  }
   const { compileManifest } = await import('./compile.js');
   let text: string;
   try {

@@ -5,6 +5,7 @@ import type { paths } from '../generated/proxmox-api.js';
 import { noteAnswerSize } from '../memory.js';
 import { registerSecret } from '../secrets.js';
 import { authorization, type ApiDescription } from './api/index.js';
+import { errorBodyText, parseEnvelope } from './envelope.js';
 import type { AgentLimits, TlsSettings } from './http.js';
 
 export interface UpstreamOk {
@@ -16,7 +17,7 @@ export interface UpstreamFailure {
   ok: false;
   /** HTTP status, or 0 when no answer arrived. */
   status: number;
-  kind: 'http' | 'timeout' | 'network' | 'tls' | 'too-large' | 'invalid-json' | 'refused';
+  kind: 'http' | 'timeout' | 'network' | 'tls' | 'too-large' | 'too-many-values' | 'invalid-json' | 'invalid-argument' | 'refused';
   /** Proxmox's own words: body `message`, else the reason phrase. */
   message: string;
   errors?: Record<string, string>;
@@ -175,42 +176,6 @@ const NETWORK_WORDS: Record<string, string> = {
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'the answer was cut short',
 };
 
-function parseEnvelope(status: number, reason: string, text: string): UpstreamResult {
-  if (status >= 200 && status < 300) {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return { ok: false, status, kind: 'invalid-json', message: 'the answer was not valid JSON' };
-    }
-    if (typeof body !== 'object' || body === null || !('data' in body)) {
-      return { ok: false, status, kind: 'invalid-json', message: 'the answer had no data envelope' };
-    }
-    const env = body as { data: unknown; total?: unknown };
-    const result: UpstreamOk = { ok: true, data: env.data };
-    const total = Number(env.total);
-    if (env.total !== undefined && Number.isFinite(total)) result.total = total;
-    return result;
-  }
-  // 401 and 595 answer with an empty or plain-text body; others may carry message/errors.
-  let message = reason;
-  let errors: Record<string, string> | undefined;
-  if (text.trim().startsWith('{')) {
-    try {
-      const body = JSON.parse(text) as { message?: unknown; errors?: unknown };
-      if (typeof body.message === 'string' && body.message.trim() !== '') message = body.message;
-      if (typeof body.errors === 'object' && body.errors !== null) {
-        errors = Object.fromEntries(Object.entries(body.errors).map(([k, v]) => [k, String(v).trim()]));
-      }
-    } catch {
-      // A broken error body still has its status and reason phrase.
-    }
-  }
-  const failure: UpstreamFailure = { ok: false, status, kind: 'http', message: message.trim() || `HTTP ${status}` };
-  if (errors !== undefined) failure.errors = errors;
-  return failure;
-}
-
 export function createUpstream(options: ClientOptions): Upstream {
   const base = new URL(options.baseUrl);
   const auth = authorization(options.api, options.tokenId, options.tokenSecret);
@@ -263,11 +228,14 @@ export function createUpstream(options: ClientOptions): Upstream {
     try {
       const { data, error, response } = await call((await connect()).client);
       // openapi-fetch hands error bodies back already parsed when they are JSON.
-      const body = data ?? (typeof error === 'string' ? error : error === undefined ? '' : JSON.stringify(error));
+      const body = data ?? errorBodyText(error);
+      if (body === undefined) return { ok: false, status: response.status, kind: 'invalid-json', message: 'the error answer is nested too deeply to read' };
       noteAnswerSize(body.length);
       return parseEnvelope(response.status, response.statusText, body);
     } catch (err) {
       if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
+      // encodeURIComponent's answer to a lone UTF-16 surrogate: the argument, not the network, is at fault.
+      if (err instanceof URIError) return { ok: false, status: 0, kind: 'invalid-argument', message: 'a text argument holds a lone UTF-16 surrogate, which cannot be sent' };
       // undici reports network failures as "fetch failed" with a cause; anything else is our bug: let it surface.
       if (err instanceof TypeError && err.cause === undefined) throw err;
       const { kind, message } = errorKind(err);

@@ -70,6 +70,10 @@ export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Re
       return `Cannot reach the Proxmox API (${words}). Check that the host is up; the operator may need to fix PROXMOX_HOST or PROXMOX_PORT.`;
     case 'too-large':
       return 'The answer from Proxmox was larger than PROXMOX_MAX_RESPONSE_BYTES allows. Ask for less: use filters, a node, a shorter timeframe or a smaller limit.';
+    case 'too-many-values':
+      return `The answer from Proxmox was refused unread: ${words}, more than one answer may hold (a bound on the server's memory and time). Ask for less: use filters, a node, a type, a shorter timeframe or a smaller limit.`;
+    case 'invalid-argument':
+      return `Invalid argument: ${words}. Send the text again as well-formed Unicode; nothing was sent to Proxmox.`;
     case 'invalid-json':
       return `Proxmox sent an answer that could not be read (${words}). Try again; if it persists the host may be behind a proxy that rewrites answers.`;
     case 'refused':

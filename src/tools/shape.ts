@@ -379,14 +379,98 @@ export function shapeList(data: unknown[], spec: OutputSpec, params: CompiledPar
   return pageOf(listRows(data, spec, params, args, upstreamTotal), spec, args, budget);
 }
 
+/** Names listed in a record's truncation note at most: the rest are counted. */
+export const OMITTED_NAMES_MAX = 50;
+/** Room kept for the truncation note itself (reason, hint, count, listed names). */
+const NOTE_BYTES = 300;
+const NOTE_NAMES_BYTES = 2000;
+
+/**
+ * A record's fields cut to the budget, largest first. Each field is measured once, and sizes add up
+ * (`{` + `"key":value` joined by commas + `}`), so one pass over the fields sorted by size decides
+ * what goes: nothing is serialised again per field removed.
+ */
+function trimRecord(out: Row, budget: number, hopeless: readonly string[] = []): Row {
+  const entries = Object.entries(out).map(([k, v]) => {
+    const value = JSON.stringify(v) as string | undefined;
+    return { k, size: value === undefined ? 0 : Buffer.byteLength(JSON.stringify(k)) + 1 + Buffer.byteLength(value) + 1 };
+  });
+  let total = 2 + entries.reduce((sum, e) => sum + e.size, 0);
+  const gone = new Set<string>();
+  const names: string[] = [];
+  let namesBytes = 0;
+  let count = 0;
+  const omit = (k: string): void => {
+    count++;
+    const nameBytes = Buffer.byteLength(JSON.stringify(k)) + 1;
+    if (names.length < OMITTED_NAMES_MAX && namesBytes + nameBytes <= NOTE_NAMES_BYTES) {
+      names.push(k);
+      namesBytes += nameBytes;
+    }
+  };
+  for (const k of hopeless) omit(k);
+  for (const e of [...entries].sort((a, b) => b.size - a.size)) {
+    if (total + namesBytes <= budget - NOTE_BYTES) break;
+    gone.add(e.k);
+    total -= e.size;
+    omit(e.k);
+  }
+  const kept: Row = {};
+  for (const e of entries) if (!gone.has(e.k)) kept[e.k] = out[e.k];
+  const more = count - names.length;
+  kept.truncated = {
+    omitted_fields: names,
+    ...(more > 0 ? { omitted_more: more } : {}),
+    reason: `answer cut at ${budget} bytes`,
+    hint: more > 0 ? 'ask for fewer fields with fields=[...]' : 'ask for these with fields=[...] one at a time',
+  };
+  return kept;
+}
+
+/**
+ * The longest prefix of `text` whose JSON string form (quotes and escapes included) takes at most
+ * `bytes` UTF-8 bytes, never splitting a surrogate pair. One pass over the characters kept.
+ */
+export function cutJsonString(text: string, bytes: number): string {
+  let used = 2;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    let cost: number;
+    if (c === 0x22 || c === 0x5c || c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d) cost = 2;
+    else if (c < 0x20) cost = 6;
+    else if (c < 0x80) cost = 1;
+    else if (c < 0x800) cost = 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      // A pair is one 4-byte character; a lone surrogate is written as a 6-character escape.
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        if (used + 4 > bytes) break;
+        used += 4;
+        i++;
+        continue;
+      }
+      cost = 6;
+    } else if (c >= 0xdc00 && c <= 0xdfff) cost = 6;
+    else cost = 3;
+    if (used + cost > bytes) break;
+    used += cost;
+  }
+  return text.slice(0, i);
+}
+
 /** Shapes a record or value answer; like shapeList, it takes `data` over. */
 export function shapeRecord(data: unknown, spec: OutputSpec, args: Record<string, unknown>, budget: number): Shaped {
   if (spec.shape === 'value' || typeof data !== 'object' || data === null || Array.isArray(data)) {
     const value = cleanValue(data);
     const answer = shaped({ value });
     if (textBytes(answer.text, budget) > budget) {
-      const text = JSON.stringify(value);
-      return shaped({ value: `${text.slice(0, budget - 200)}…`, truncated: { reason: `answer cut at ${budget} bytes` } });
+      // A text is cut as text; anything else as its JSON form. Either way the cut piece, once
+      // written as a JSON string, fits the room left after the note.
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      const note = { reason: `answer cut at ${budget} bytes` };
+      const room = budget - Buffer.byteLength(JSON.stringify({ value: '', truncated: note })) - 3;
+      return shaped({ value: `${cutJsonString(text, room)}…`, truncated: note });
     }
     return answer;
   }
@@ -394,20 +478,30 @@ export function shapeRecord(data: unknown, spec: OutputSpec, args: Record<string
   applyTypes(row, spec, normalise);
   derive(row, spec);
   applyTypes(row, spec, present);
-  let out = cleanValue(pick(row, selectedFields(spec, args), spec.omit)) as Row;
-  const answer = shaped(out);
-  if (textBytes(answer.text, budget) > budget) {
-    const sizes = Object.entries(out).map(([k, v]) => [k, byteLength(v)] as const).sort((a, b) => b[1] - a[1]);
-    const omitted: string[] = [];
-    out = { ...out };
-    for (const [k] of sizes) {
-      if (byteLength(out) <= budget - 300) break;
-      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- out is our own copy
-      delete out[k];
-      omitted.push(k);
+  const picked = pick(row, selectedFields(spec, args), spec.omit);
+  // A field holding more values than the budget has bytes cannot be shown whatever cleaning does to
+  // it: it is left out before it is cleaned or serialised, so a huge field costs one bounded count.
+  const hopeless: string[] = [];
+  for (const [k, v] of Object.entries(picked)) {
+    if (typeof v === 'object' && v !== null && countValues(v, budget) > budget) {
+      hopeless.push(k);
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- picked is our own copy
+      delete picked[k];
     }
-    out.truncated = { omitted_fields: omitted, reason: `answer cut at ${budget} bytes`, hint: 'ask for these with fields=[...] one at a time' };
-    return shaped(out);
   }
-  return answer;
+  const out = cleanValue(picked) as Row;
+  if (hopeless.length > 0) return shaped(trimRecord(out, budget, hopeless));
+  const answer = shaped(out);
+  return textBytes(answer.text, budget) > budget ? shaped(trimRecord(out, budget)) : answer;
+}
+
+/** The values in `v` (itself included), counted up to just past `limit`: work bounded by the limit. */
+function countValues(v: unknown, limit: number): number {
+  let n = 1;
+  if (typeof v !== 'object' || v === null) return n;
+  for (const x of Array.isArray(v) ? v : Object.values(v as Row)) {
+    n += countValues(x, limit - n);
+    if (n > limit) return n;
+  }
+  return n;
 }
