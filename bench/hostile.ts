@@ -16,6 +16,8 @@ export interface HostileFigure {
   /** Calls answered (result or error) within the call timeout plus 1 s. */
   answeredInTime: number;
   maxBlockMs: number;
+  /** The same measure over a second with no call running: what the machine itself adds. */
+  idleBlockMs: number;
   peakRssMiB: number | undefined;
   outcome: string;
 }
@@ -56,6 +58,13 @@ function scenarios(): Scenario[] {
     { name: '150 KiB record of 10,000 keys (guest agent)', tool: 'get_vm_os_info', args: { node: 'pve1', vmid: 100 }, calls: 1, body: { path: '/nodes/pve1/qemu/100/agent/get-osinfo', text: manyKeyRecord(10_000) } },
     { name: '30 MiB list, 1.4 M values', tool: 'get_vms', args: {}, calls: 1, body: { path: '/cluster/resources', text: bigList(30 * mib, 200) } },
     { name: '30 MiB of tiny values (refused unread)', tool: 'get_vms', args: {}, calls: 1, body: { path: '/cluster/resources', text: `{"data":[${'0,'.repeat(15 * mib)}0]}` } },
+    {
+      name: '30.5 MiB record of 2 M short strings',
+      tool: 'get_vm_config',
+      args: { node: 'pve1', vmid: 100 },
+      calls: 1,
+      body: { path: '/nodes/pve1/qemu/100/config', text: `{"data":{"a":[${`"${'s'.repeat(13)}",`.repeat(1_999_990)}1]}}` },
+    },
     { name: 'stalled TLS handshake, 40 concurrent calls', tool: 'get_node_status', args: { node: 'pve1' }, calls: 40, stalled: true },
   ];
 }
@@ -94,15 +103,23 @@ async function run(serverPath: string, fake: FakeProxmox, s: Scenario): Promise<
   try {
     await handshake(rpc);
     await rpc.request('tools/list');
-    let maxBlockMs = 0;
-    const state = { done: false };
-    const pinger = (async () => {
+    // A first call loads the tool runtime and opens the connection: not part of what is measured.
+    if (s.stalled !== true) await rpc.callTool('get_node_status', { node: 'pve1' });
+    const state = { done: false, max: 0 };
+    const ping = async (): Promise<void> => {
       while (!state.done) {
         const answer = await rpc.request('ping', undefined, 600_000);
-        maxBlockMs = Math.max(maxBlockMs, answer.ms);
+        state.max = Math.max(state.max, answer.ms);
         await new Promise((resolve) => setTimeout(resolve, PING_EVERY_MS));
       }
-    })();
+    };
+    const idle = ping();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    state.done = true;
+    await idle;
+    const idleBlockMs = state.max;
+    Object.assign(state, { done: false, max: 0 });
+    const pinger = ping();
     const started = performance.now();
     const answers = await Promise.all(
       Array.from({ length: s.calls }, async () => {
@@ -119,7 +136,8 @@ async function run(serverPath: string, fake: FakeProxmox, s: Scenario): Promise<
       calls: s.calls,
       slowestCallMs: Math.max(...answers.map((a) => a.ms)),
       answeredInTime: answers.filter((a) => a.ms <= CALL_TIMEOUT_MS + 1000).length,
-      maxBlockMs,
+      maxBlockMs: state.max,
+      idleBlockMs,
       peakRssMiB: ((): number | undefined => {
         const m = rpc.memory();
         return m === undefined ? undefined : m.peakKiB / 1024;

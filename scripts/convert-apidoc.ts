@@ -1,9 +1,14 @@
-// Converts a Proxmox VE `apidoc.js` (the API viewer's data file) into an OpenAPI 3.1 document that
-// holds every GET operation and nothing else. Pure: text in, object and warnings out.
+// Converts a Proxmox `apidoc.js` (the API viewer's data file) into an OpenAPI 3.1 document that holds
+// every GET operation and nothing else. Pure: text in, object and warnings out. Two dialects of the
+// same tree: Proxmox VE's (schemas written by Perl: 0/1 flags, Perl patterns, named formats,
+// permission arrays) and Proxmox Backup Server's (written from Rust types: JSON booleans, Rust
+// patterns between slashes, permission objects). See `Dialect` below.
 //
 // The file is JavaScript, not JSON. It is never evaluated: the array literal assigned to
 // `apiSchema` is located, bracket-matched and parsed as JSON. The output carries facts only
 // (types, bounds, enums, patterns, permissions as structured data), never Proxmox's prose.
+
+import { translatePattern, type PatternTranslation } from './regex-translate.js';
 
 /** Bump when the output for the same input changes; recorded in the lock file. */
 export const CONVERTER_VERSION = 1;
@@ -11,9 +16,13 @@ export const CONVERTER_VERSION = 1;
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
+export type ApiId = 'pve' | 'pbs';
+
 export interface ConvertOptions {
-  /** The pve-docs release the file came from; `info.version`. */
+  /** The release the file came from (pve-docs version, or a PBS file's date); `info.version`. */
   release?: string;
+  /** Which Proxmox API's dialect the file is written in (default: pve). */
+  api?: ApiId;
 }
 
 export interface ConvertResult {
@@ -196,29 +205,46 @@ interface Context {
   role: Role;
   where: string;
   warn: (message: string) => void;
+  dialect: Dialect;
 }
 
-// Booleans arrive as 0/1, as "" from old releases, sometimes as true/false or a numeric string.
-const WIRE_BOOLEAN: JsonObject = {
-  type: ['boolean', 'integer', 'string'],
-  enum: [0, 1, true, false, '', '0', '1'],
-};
+/** What differs between the two APIs' files and pins; everything else is converted alike. */
+interface Dialect {
+  api: ApiId;
+  /** Prefix of the facts the output carries beside JSON Schema (`x-pve-format`, ...). */
+  x: string;
+  pattern: (source: string) => PatternTranslation;
+  /** Input constraints of named formats (Proxmox VE only). */
+  namedFormats: Record<string, NamedFormat>;
+  /** The schema of a boolean in an answer. */
+  answerBoolean: JsonObject;
+  /** Whether answers may carry numbers as strings (old Proxmox VE releases do). */
+  looseAnswerNumbers: boolean;
+  resultAttributes: Record<string, Record<string, JsonObject>>;
+  title: string;
+  port: string;
+  security: { name: string; description: string };
+  errorName: string;
+  errorSchema: JsonObject;
+}
+
 
 const NUMBERED_KEY = /^([A-Za-z][A-Za-z0-9_-]*)\[n\]$/;
 const PLACEHOLDER_KEY = /^\{[A-Za-z_][A-Za-z0-9_-]*\}$/;
 
-function copyFacts(raw: Raw, out: JsonObject): void {
-  if (typeof raw.renderer === 'string') out['x-pve-renderer'] = raw.renderer;
-  if (typeof raw.format === 'string') out['x-pve-format'] = raw.format;
-  else if (isRaw(raw.format)) out['x-pve-property-string'] = true;
-  if (typeof raw.alias === 'string') out['x-pve-alias'] = raw.alias;
-  if (typeof raw.keyAlias === 'string') out['x-pve-key-alias'] = raw.keyAlias;
-  if (typeof raw.requires === 'string') out['x-pve-requires'] = raw.requires;
-  if (perlTrue(raw.default_key)) out['x-pve-default-key'] = true;
-  if (typeof raw['type-property'] === 'string') out['x-pve-type-property'] = raw['type-property'];
+function copyFacts(raw: Raw, out: JsonObject, x: string): void {
+  if (typeof raw.renderer === 'string') out[`${x}-renderer`] = raw.renderer;
+  if (typeof raw.format === 'string') out[`${x}-format`] = raw.format;
+  else if (isRaw(raw.format)) out[`${x}-property-string`] = true;
+  if (typeof raw.alias === 'string') out[`${x}-alias`] = raw.alias;
+  if (typeof raw.keyAlias === 'string') out[`${x}-key-alias`] = raw.keyAlias;
+  if (typeof raw.requires === 'string') out[`${x}-requires`] = raw.requires;
+  if (perlTrue(raw.default_key)) out[`${x}-default-key`] = true;
+  if (typeof raw['type-property'] === 'string') out[`${x}-type-property`] = raw['type-property'];
   const instanceTypes = raw['instance-types'];
-  if (Array.isArray(instanceTypes)) out['x-pve-instance-types'] = instanceTypes.filter((t): t is string => typeof t === 'string');
+  if (Array.isArray(instanceTypes)) out[`${x}-instance-types`] = instanceTypes.filter((t): t is string => typeof t === 'string');
   // `links`, `title`, `typetext`, descriptions: presentation and prose, dropped.
+  if (raw.unstable === true) out[`${x}-unstable`] = true;
 }
 
 function enumValues(raw: unknown, type: string | undefined): Json[] | undefined {
@@ -238,7 +264,7 @@ function enumValues(raw: unknown, type: string | undefined): Json[] | undefined 
 
 function addPattern(out: JsonObject, source: unknown, ctx: Context): void {
   if (typeof source !== 'string') return;
-  const result = translatePerlPattern(source);
+  const result = ctx.dialect.pattern(source);
   if (result.ok) out.pattern = result.pattern;
   else ctx.warn(`${ctx.where}: pattern ${JSON.stringify(source)} dropped (${result.reason})`);
 }
@@ -253,7 +279,7 @@ function convertString(raw: Raw, ctx: Context): JsonObject {
   const values = enumValues(raw.enum, 'string');
   if (values) out.enum = values;
   // Named formats guard input; in answers they are descriptive only and stay an extension.
-  const named = typeof raw.format === 'string' ? NAMED_FORMATS[raw.format] : undefined;
+  const named = typeof raw.format === 'string' ? ctx.dialect.namedFormats[raw.format] : undefined;
   if (named && ctx.role === 'param') {
     if (named.pattern !== undefined) {
       // Proxmox checks both the format and an explicit pattern: keep both.
@@ -268,11 +294,11 @@ function convertString(raw: Raw, ctx: Context): JsonObject {
 
 function convertNumber(raw: Raw, type: 'integer' | 'number', ctx: Context): JsonObject {
   // Older releases send numbers as strings in some lists ("vmid": "106"): answers allow both.
-  const out: JsonObject = { type: ctx.role === 'param' ? type : [type, 'string'] };
+  const out: JsonObject = { type: ctx.role === 'param' || !ctx.dialect.looseAnswerNumbers ? type : [type, 'string'] };
   const read = type === 'integer' ? toInteger : toNumber;
   let minimum = read(raw.minimum);
   let maximum = read(raw.maximum);
-  const named = typeof raw.format === 'string' ? NAMED_FORMATS[raw.format] : undefined;
+  const named = typeof raw.format === 'string' ? ctx.dialect.namedFormats[raw.format] : undefined;
   if (named && ctx.role === 'param') {
     if (named.minimum !== undefined && (minimum === undefined || named.minimum > minimum)) minimum = named.minimum;
     if (named.maximum !== undefined && (maximum === undefined || named.maximum < maximum)) maximum = named.maximum;
@@ -366,7 +392,7 @@ export function convertSchema(rawInput: unknown, ctx: Context): JsonObject {
         out = convertNumber(raw, type, ctx);
         break;
       case 'boolean':
-        out = ctx.role === 'param' ? { type: 'boolean', 'x-pve-wire': '0|1' } : { ...WIRE_BOOLEAN };
+        out = ctx.role === 'param' ? { type: 'boolean', [`${ctx.dialect.x}-wire`]: '0|1' } : { ...ctx.dialect.answerBoolean };
         break;
       case 'array': {
         out = { type: 'array' };
@@ -395,7 +421,7 @@ export function convertSchema(rawInput: unknown, ctx: Context): JsonObject {
       }
     }
   }
-  copyFacts(raw, out);
+  copyFacts(raw, out, ctx.dialect.x);
   return out;
 }
 
@@ -405,7 +431,7 @@ export function convertSchema(rawInput: unknown, ctx: Context): JsonObject {
 // them with `$rpcenv->set_result_attrib(...)` (pve-manager PVE/API2/Tasks.pm, Nodes.pm, Network.pm,
 // Ceph.pm, Replication.pm, Firewall/*). Only these facts are added, and only for paths that exist
 // in the converted file; both stay optional because Proxmox sets them conditionally.
-const RESULT_ATTRIBUTES: Record<string, Record<string, JsonObject>> = {
+const PVE_RESULT_ATTRIBUTES: Record<string, Record<string, JsonObject>> = {
   '/nodes/{node}/tasks': { total: { type: 'integer' } },
   '/nodes/{node}/tasks/{upid}/log': { total: { type: 'integer' } },
   '/nodes/{node}/syslog': { total: { type: 'integer' } },
@@ -418,7 +444,14 @@ const RESULT_ATTRIBUTES: Record<string, Record<string, JsonObject>> = {
   '/nodes/{node}/network': { changes: { type: 'string' } },
 };
 
-const ERROR_SCHEMA: JsonObject = {
+// Proxmox Backup Server sets them through `rpcenv["total"]` (proxmox-backup src/api2/node/tasks.rs):
+// the task list's total, and the task log's total lines and whether the task still runs.
+const PBS_RESULT_ATTRIBUTES: Record<string, Record<string, JsonObject>> = {
+  '/nodes/{node}/tasks': { total: { type: 'integer' } },
+  '/nodes/{node}/tasks/{upid}/log': { total: { type: 'integer' }, active: { type: 'boolean' } },
+};
+
+const PVE_ERROR_SCHEMA: JsonObject = {
   type: 'object',
   properties: {
     data: { type: 'null' },
@@ -426,6 +459,46 @@ const ERROR_SCHEMA: JsonObject = {
     errors: { type: 'object', additionalProperties: { type: 'string' } },
   },
 };
+
+/** Where Proxmox VE writes each file's facts: 0/1 flags, Perl patterns, named formats. */
+const PVE_DIALECT: Dialect = {
+  api: 'pve',
+  x: 'x-pve',
+  pattern: (source) => translatePattern(source, 'perl'),
+  namedFormats: NAMED_FORMATS,
+  // Booleans arrive as 0/1, as "" from old releases, sometimes as true/false or a numeric string.
+  answerBoolean: { type: ['boolean', 'integer', 'string'], enum: [0, 1, true, false, '', '0', '1'] },
+  looseAnswerNumbers: true,
+  resultAttributes: PVE_RESULT_ATTRIBUTES,
+  title: 'Proxmox VE API, GET operations (converted from the API viewer schema)',
+  port: '8006',
+  security: { name: 'pveApiToken', description: 'PVEAPIToken=USER@REALM!TOKENID=SECRET' },
+  errorName: 'PveError',
+  errorSchema: PVE_ERROR_SCHEMA,
+};
+
+/** Proxmox Backup Server's schema comes from Rust types: JSON values as typed, Rust patterns. */
+const PBS_DIALECT: Dialect = {
+  api: 'pbs',
+  x: 'x-pbs',
+  pattern: (source) => {
+    // Written as `/.../` (the viewer prints the regex crate's source between slashes).
+    const inner = source.length >= 2 && source.startsWith('/') && source.endsWith('/') ? source.slice(1, -1) : source;
+    return translatePattern(inner, 'rust');
+  },
+  namedFormats: {},
+  answerBoolean: { type: 'boolean' },
+  looseAnswerNumbers: false,
+  resultAttributes: PBS_RESULT_ATTRIBUTES,
+  title: 'Proxmox Backup Server API, GET operations (converted from the API viewer schema)',
+  port: '8007',
+  security: { name: 'pbsApiToken', description: 'PBSAPIToken=USER@REALM!TOKENID:SECRET' },
+  errorName: 'PbsError',
+  // The body is the message as plain text, although the Content-Type header says JSON.
+  errorSchema: { type: 'string' },
+};
+
+export const DIALECTS: Record<ApiId, Dialect> = { pve: PVE_DIALECT, pbs: PBS_DIALECT };
 
 function operationIdFor(path: string): string {
   const slug = path
@@ -436,22 +509,34 @@ function operationIdFor(path: string): string {
   return slug === '' ? 'get_root' : `get_${slug}`;
 }
 
+/**
+ * The permission check as structured data, prose left out. Proxmox VE writes arrays under `check`
+ * (`["perm", "/path", ["Priv"]]`); Proxmox Backup Server writes objects (`{"check": {"path": [...],
+ * "privs": [...], "partial": false}}`, `{"or": [...]}`, `{"userParam": "userid"}`).
+ */
 function permissionsFact(raw: unknown): JsonObject | undefined {
   if (!isRaw(raw)) return undefined;
   const out: JsonObject = {};
   if (raw.check !== undefined && isJson(raw.check)) out.check = raw.check;
   if (typeof raw.user === 'string') out.user = raw.user;
+  if (typeof raw.userParam === 'string') out.userParam = raw.userParam;
+  for (const key of ['or', 'and'] as const) {
+    const list = raw[key];
+    if (Array.isArray(list)) out[key] = list.map((sub) => permissionsFact(sub) ?? {});
+  }
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function convertOperation(path: string, op: Raw, ctx: { warn: (m: string) => void }): JsonObject {
+function convertOperation(path: string, op: Raw, ctx: { warn: (m: string) => void; dialect: Dialect }): JsonObject {
   const where = `GET ${path}`;
+  const { dialect } = ctx;
+  const x = dialect.x;
   const params = isRaw(op.parameters) ? op.parameters : {};
   const props = isRaw(params.properties) ? params.properties : {};
   const pathNames = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
   const parameters: Json[] = [];
   for (const name of pathNames) {
-    const schema = convertSchema(props[name] ?? { type: 'string' }, { role: 'param', where: `${where} ${name}`, warn: ctx.warn });
+    const schema = convertSchema(props[name] ?? { type: 'string' }, { role: 'param', where: `${where} ${name}`, warn: ctx.warn, dialect });
     parameters.push({ name, in: 'path', required: true, schema });
   }
   for (const name of Object.keys(props).sort()) {
@@ -462,15 +547,15 @@ function convertOperation(path: string, op: Raw, ctx: { warn: (m: string) => voi
       continue;
     }
     const raw = props[name];
-    const schema = convertSchema(raw, { role: 'param', where: `${where} ${name}`, warn: ctx.warn });
+    const schema = convertSchema(raw, { role: 'param', where: `${where} ${name}`, warn: ctx.warn, dialect });
     parameters.push({ name, in: 'query', required: !isOptional(raw), schema });
   }
 
-  let data: JsonObject = convertSchema(op.returns ?? {}, { role: 'response', where: `${where} returns`, warn: ctx.warn });
+  let data: JsonObject = convertSchema(op.returns ?? {}, { role: 'response', where: `${where} returns`, warn: ctx.warn, dialect });
   // An optional return value that is absent is sent as `"data": null`.
   if (isRaw(op.returns) && perlTrue(op.returns.optional) && data.type !== 'null') data = { anyOf: [data, { type: 'null' }] };
   const envelope: JsonObject = { data };
-  for (const [key, schema] of Object.entries(RESULT_ATTRIBUTES[path] ?? {})) envelope[key] = schema;
+  for (const [key, schema] of Object.entries(dialect.resultAttributes[path] ?? {})) envelope[key] = schema;
 
   const operation: JsonObject = {
     operationId: operationIdFor(path),
@@ -479,21 +564,28 @@ function convertOperation(path: string, op: Raw, ctx: { warn: (m: string) => voi
         description: 'Success: the result is in data.',
         content: { 'application/json': { schema: { type: 'object', properties: envelope, required: ['data'] } } },
       },
-      default: {
-        description: 'Error: the reason is in message or in the HTTP status line.',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/PveError' } } },
-      },
+      default:
+        dialect.api === 'pbs'
+          ? {
+              description: 'Error: the reason is the plain-text body, sent under a JSON content type.',
+              content: { 'text/plain': { schema: { $ref: `#/components/schemas/${dialect.errorName}` } } },
+            }
+          : {
+              description: 'Error: the reason is in message or in the HTTP status line.',
+              content: { 'application/json': { schema: { $ref: `#/components/schemas/${dialect.errorName}` } } },
+            },
     },
   };
   if (parameters.length > 0) operation.parameters = parameters;
-  if (typeof op.name === 'string') operation['x-pve-name'] = op.name;
+  if (typeof op.name === 'string') operation[`${x}-name`] = op.name;
   const permissions = permissionsFact(op.permissions);
-  if (permissions) operation['x-pve-permissions'] = permissions;
-  if (perlTrue(op.protected)) operation['x-pve-protected'] = true;
-  if (typeof op.proxyto === 'string') operation['x-pve-proxyto'] = op.proxyto;
-  if (perlTrue(op.allowtoken)) operation['x-pve-allowtoken'] = true;
-  if (perlTrue(op.download_allowed)) operation['x-pve-download-allowed'] = true;
-  if (perlTrue(op.expose_credentials)) operation['x-pve-expose-credentials'] = true;
+  if (permissions) operation[`${x}-permissions`] = permissions;
+  if (perlTrue(op.protected)) operation[`${x}-protected`] = true;
+  if (typeof op.proxyto === 'string') operation[`${x}-proxyto`] = op.proxyto;
+  if (perlTrue(op.allowtoken)) operation[`${x}-allowtoken`] = true;
+  if (perlTrue(op.download_allowed)) operation[`${x}-download-allowed`] = true;
+  if (perlTrue(op.expose_credentials)) operation[`${x}-expose-credentials`] = true;
+  if (typeof op.method === 'string' && op.method.toUpperCase() === 'DOWNLOAD') operation[`${x}-download`] = true;
   return operation;
 }
 
@@ -506,7 +598,9 @@ function collectGets(nodes: unknown[], warn: (m: string) => void): Map<string, R
       const path = typeof node.path === 'string' ? node.path : undefined;
       for (const [method, op] of Object.entries(info)) {
         if (method.toUpperCase() !== 'GET' || !isRaw(op)) continue;
-        if (typeof op.method === 'string' && op.method.toUpperCase() !== 'GET') continue;
+        // Proxmox Backup Server names GETs whose handler may stream the answer DOWNLOAD: on the
+        // wire they are GETs, and the operation says so (`x-pbs-download`).
+        if (typeof op.method === 'string' && !['GET', 'DOWNLOAD'].includes(op.method.toUpperCase())) continue;
         if (path === undefined || !path.startsWith('/')) {
           warn(`GET operation without a usable path skipped (${JSON.stringify(node.path)})`);
           continue;
@@ -526,13 +620,14 @@ export function convertApidoc(text: string, options: ConvertOptions = {}): Conve
   const warn = (message: string): void => {
     warnings.push(message);
   };
+  const dialect = DIALECTS[options.api ?? 'pve'];
   const gets = collectGets(extractApiSchema(text), warn);
   const paths: JsonObject = {};
   const usedIds = new Set<string>();
   for (const path of [...gets.keys()].sort()) {
     const op = gets.get(path);
     if (!op) continue;
-    const operation = convertOperation(path, op, { warn });
+    const operation = convertOperation(path, op, { warn, dialect });
     const base = operationIdFor(path);
     let id = base;
     for (let n = 2; usedIds.has(id); n++) id = `${base}_${n}`;
@@ -543,574 +638,28 @@ export function convertApidoc(text: string, options: ConvertOptions = {}): Conve
   const document: JsonObject = {
     openapi: '3.1.0',
     info: {
-      title: 'Proxmox VE API, GET operations (converted from the API viewer schema)',
+      title: dialect.title,
       version: options.release ?? 'unknown',
     },
     servers: [
       {
         url: 'https://{host}:{port}/api2/json',
-        variables: { host: { default: 'localhost' }, port: { default: '8006' } },
+        variables: { host: { default: 'localhost' }, port: { default: dialect.port } },
       },
     ],
-    security: [{ pveApiToken: [] }],
+    security: [{ [dialect.security.name]: [] }],
     components: {
       securitySchemes: {
-        pveApiToken: {
+        [dialect.security.name]: {
           type: 'apiKey',
           in: 'header',
           name: 'Authorization',
-          description: 'PVEAPIToken=USER@REALM!TOKENID=SECRET',
+          description: dialect.security.description,
         },
       },
-      schemas: { PveError: ERROR_SCHEMA },
+      schemas: { [dialect.errorName]: dialect.errorSchema },
     },
     paths,
   };
   return { document: sortKeysDeep(document) as JsonObject, warnings, getOperations: gets.size };
-}
-
-// --- Perl patterns ------------------------------------------------------------------------------
-//
-// Translates the Perl regular expressions in Proxmox schemas into ECMAScript (`u` flag) source.
-// Proxmox checks a value with `m/^$pattern$/`, Perl semantics, no flags. A translation is either
-// faithful (same language of strings, up to the notes below) or refused with a reason; a refused
-// pattern is dropped by the converter, never emitted half-translated.
-//
-// Deliberate differences, all on the strict side:
-// - `\d`, `\w`, `\s` and POSIX classes keep ECMAScript's ASCII meaning; Perl widens them to Unicode
-//   for character strings. Proxmox identifiers are ASCII, so only exotic input is refused.
-// - The caller anchors with `^(?:...)$`; Perl's final `$` also accepts one trailing newline and its
-//   textual `^A|B$` leaves a top-level alternation half-anchored. Both are refused here.
-
-type Item = { kind: 'char'; cp: number } | { kind: 'range'; from: number; to: number } | { kind: 'raw'; text: string; caseClosed: boolean };
-
-interface ClassNode {
-  type: 'class';
-  negated: boolean;
-  items: Item[];
-}
-
-type Node =
-  | { type: 'lit'; cp: number }
-  | ClassNode
-  | { type: 'escape'; text: string } // class escapes and assertions copied as is: \d \w \s \b ...
-  | { type: 'dot'; dotAll: boolean }
-  | { type: 'raw'; text: string } // a complete ECMAScript construct (anchors, \R, ...)
-  | { type: 'group'; kind: GroupKind; name?: string; index?: number; body: Alternation }
-  | { type: 'backref'; index?: number; name?: string }
-  | { type: 'quant'; atom: Node; text: string; lazy: boolean; possessive: boolean };
-
-type GroupKind = 'capture' | 'noncapture' | 'atomic' | 'ahead' | 'notahead' | 'behind' | 'notbehind';
-
-interface Alternation {
-  branches: Node[][];
-}
-
-interface Flags {
-  i: boolean;
-  s: boolean;
-}
-
-class Refused extends Error {}
-
-const SYNTAX_OUTSIDE = new Set('^$\\.*+?()[]{}|/'.split(''));
-const SYNTAX_INSIDE = new Set('\\]-^['.split(''));
-
-// Perl's \h and \v (vertical whitespace, not ECMAScript's \v = VT only).
-const H_SPACE: Item[] = [
-  { kind: 'char', cp: 0x09 },
-  { kind: 'char', cp: 0x20 },
-  { kind: 'char', cp: 0xa0 },
-  { kind: 'char', cp: 0x1680 },
-  { kind: 'char', cp: 0x180e },
-  { kind: 'range', from: 0x2000, to: 0x200a },
-  { kind: 'char', cp: 0x202f },
-  { kind: 'char', cp: 0x205f },
-  { kind: 'char', cp: 0x3000 },
-];
-const V_SPACE: Item[] = [
-  { kind: 'range', from: 0x0a, to: 0x0d },
-  { kind: 'char', cp: 0x85 },
-  { kind: 'range', from: 0x2028, to: 0x2029 },
-];
-
-// ASCII meaning of the POSIX classes (see the note at the top).
-const POSIX: Record<string, Item[]> = {
-  alpha: [range('a', 'z'), range('A', 'Z')],
-  digit: [range('0', '9')],
-  alnum: [range('a', 'z'), range('A', 'Z'), range('0', '9')],
-  upper: [range('A', 'Z')],
-  lower: [range('a', 'z')],
-  xdigit: [range('0', '9'), range('a', 'f'), range('A', 'F')],
-  space: [{ kind: 'range', from: 0x09, to: 0x0d }, { kind: 'char', cp: 0x20 }],
-  blank: [{ kind: 'char', cp: 0x09 }, { kind: 'char', cp: 0x20 }],
-  cntrl: [{ kind: 'range', from: 0x00, to: 0x1f }, { kind: 'char', cp: 0x7f }],
-  punct: [range('!', '/'), range(':', '@'), range('[', '`'), range('{', '~')],
-  graph: [range('!', '~')],
-  print: [range(' ', '~')],
-  word: [{ kind: 'raw', text: '\\w', caseClosed: true }],
-};
-
-function range(from: string, to: string): Item {
-  return { kind: 'range', from: from.codePointAt(0) ?? 0, to: to.codePointAt(0) ?? 0 };
-}
-
-class Parser {
-  private pos = 0;
-  private groupCount = 0;
-  readonly names = new Set<string>();
-
-  constructor(private readonly src: string) {}
-
-  parse(): Alternation {
-    const result = this.alternation({ i: false, s: false });
-    if (this.pos < this.src.length) throw new Refused(`unbalanced ")" at ${this.pos}`);
-    return result;
-  }
-
-  private peek(offset = 0): string {
-    return this.src.charAt(this.pos + offset);
-  }
-
-  private alternation(flags: Flags): Alternation {
-    const branches: Node[][] = [];
-    // `(?i)` changes the flags for the rest of the enclosing group, across `|`.
-    const current = { ...flags };
-    let branch: Node[] = [];
-    while (this.pos < this.src.length) {
-      const c = this.peek();
-      if (c === ')') break;
-      if (c === '|') {
-        this.pos++;
-        branches.push(branch);
-        branch = [];
-        continue;
-      }
-      const atom = this.atom(current);
-      if (atom === null) continue;
-      branch.push(this.quantified(atom));
-    }
-    branches.push(branch);
-    return { branches };
-  }
-
-  private quantified(atom: Node): Node {
-    const c = this.peek();
-    let text: string | undefined;
-    if (c === '*' || c === '+' || c === '?') {
-      text = c;
-      this.pos++;
-    } else if (c === '{') {
-      const m = /^\{(\d*)(,?)(\d*)\}/.exec(this.src.slice(this.pos));
-      if (m && (m[1] !== '' || (m[2] === ',' && m[3] !== ''))) {
-        const min = m[1] === '' ? '0' : m[1];
-        text = `{${min ?? '0'}${m[2] ?? ''}${m[3] ?? ''}}`;
-        this.pos += m[0].length;
-      }
-    }
-    if (text === undefined) return atom;
-    let lazy = false;
-    let possessive = false;
-    if (this.peek() === '?') {
-      lazy = true;
-      this.pos++;
-    } else if (this.peek() === '+') {
-      possessive = true;
-      this.pos++;
-    }
-    const next = this.src.slice(this.pos);
-    if (/^[*+?]/.test(next) || /^\{(?:\d+,?\d*|,\d+)\}/.test(next)) throw new Refused('nested quantifier');
-    return { type: 'quant', atom, text, lazy, possessive };
-  }
-
-  private atom(flags: Flags): Node | null {
-    const c = this.peek();
-    this.pos++;
-    switch (c) {
-      case '(':
-        return this.group(flags);
-      case '[':
-        return this.charClass(flags);
-      case '.':
-        return { type: 'dot', dotAll: flags.s };
-      case '^':
-        return { type: 'raw', text: '^' };
-      case '$':
-        // Perl: end of string, or before a newline that ends it.
-        return { type: 'raw', text: '(?=\\n?$)' };
-      case '\\':
-        return this.escape(flags);
-      case '*':
-      case '+':
-      case '?':
-        throw new Refused(`quantifier "${c}" without an operand`);
-      default: {
-        const cp = this.src.codePointAt(this.pos - 1) ?? 0;
-        if (cp > 0xffff) this.pos++;
-        return this.literal(cp, flags);
-      }
-    }
-  }
-
-  private literal(cp: number, flags: Flags): Node {
-    if (flags.i && hasCase(cp)) {
-      if (!isAsciiLetter(cp)) throw new Refused('case-insensitive non-ASCII letter');
-      return { type: 'class', negated: false, items: caseClose([{ kind: 'char', cp }]) };
-    }
-    return { type: 'lit', cp };
-  }
-
-  private group(flags: Flags): Node | null {
-    if (this.peek() === '*') throw new Refused('backtracking control verb');
-    if (this.peek() !== '?') {
-      const index = ++this.groupCount;
-      const body = this.alternation(flags);
-      this.expect(')');
-      return { type: 'group', kind: 'capture', index, body };
-    }
-    this.pos++;
-    const c = this.peek();
-    const rest = this.src.slice(this.pos);
-    if (c === '#') {
-      const end = this.src.indexOf(')', this.pos);
-      if (end < 0) throw new Refused('unterminated comment');
-      this.pos = end + 1;
-      return null;
-    }
-    const simple: Record<string, GroupKind> = { ':': 'noncapture', '>': 'atomic', '=': 'ahead', '!': 'notahead' };
-    if (c in simple) {
-      this.pos++;
-      return this.finishGroup(simple[c] ?? 'noncapture', flags);
-    }
-    if (rest.startsWith('<=') || rest.startsWith('<!')) {
-      this.pos += 2;
-      return this.finishGroup(rest.startsWith('<=') ? 'behind' : 'notbehind', flags);
-    }
-    const named = /^(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')/.exec(rest);
-    if (named) {
-      this.pos += named[0].length;
-      const name = named[1] ?? named[2] ?? '';
-      this.names.add(name);
-      const index = ++this.groupCount;
-      const body = this.alternation(flags);
-      this.expect(')');
-      return { type: 'group', kind: 'capture', name, index, body };
-    }
-    // Flag groups: (?^:...), (?^i:...), (?i-s:...), (?i)
-    const flagMatch = /^(\^?)([a-z]*)(?:-([a-z]*))?([:)])/.exec(rest);
-    if (flagMatch) {
-      const reset = flagMatch[1] === '^';
-      const on = flagMatch[2] ?? '';
-      const off = flagMatch[3] ?? '';
-      const next: Flags = reset ? { i: false, s: false } : { ...flags };
-      for (const f of on) applyFlag(next, f, true);
-      for (const f of off) applyFlag(next, f, false);
-      this.pos += flagMatch[0].length;
-      if (flagMatch[4] === ')') {
-        // Applies to the rest of the enclosing group.
-        flags.i = next.i;
-        flags.s = next.s;
-        return null;
-      }
-      const body = this.alternation(next);
-      this.expect(')');
-      return { type: 'group', kind: 'noncapture', body };
-    }
-    throw new Refused(`unsupported group "(?${rest.slice(0, 2)}"`);
-  }
-
-  private finishGroup(kind: GroupKind, flags: Flags): Node {
-    const body = this.alternation({ ...flags });
-    this.expect(')');
-    return { type: 'group', kind, body };
-  }
-
-  private expect(ch: string): void {
-    if (this.peek() !== ch) throw new Refused(`expected "${ch}" at ${this.pos}`);
-    this.pos++;
-  }
-
-  /** Escapes that mean one character, shared by both contexts. Returns undefined if not one. */
-  private charEscape(c: string): number | undefined {
-    const simple: Record<string, number> = { n: 0x0a, t: 0x09, r: 0x0d, f: 0x0c, e: 0x1b, a: 0x07 };
-    if (c in simple) return simple[c];
-    if (c === 'x') {
-      const braced = /^\{([0-9A-Fa-f]{1,6})\}/.exec(this.src.slice(this.pos));
-      if (braced) {
-        this.pos += braced[0].length;
-        return parseInt(braced[1] ?? '0', 16);
-      }
-      const short = /^[0-9A-Fa-f]{0,2}/.exec(this.src.slice(this.pos));
-      const digits = short?.[0] ?? '';
-      this.pos += digits.length;
-      return digits === '' ? 0 : parseInt(digits, 16);
-    }
-    if (c === '0') {
-      const oct = /^[0-7]{0,2}/.exec(this.src.slice(this.pos))?.[0] ?? '';
-      this.pos += oct.length;
-      return parseInt(`0${oct}`, 8);
-    }
-    if (c === 'o') {
-      const braced = /^\{([0-7]{1,7})\}/.exec(this.src.slice(this.pos));
-      if (!braced) throw new Refused('bad \\o escape');
-      this.pos += braced[0].length;
-      return parseInt(braced[1] ?? '0', 8);
-    }
-    if (c === 'c') {
-      const ch = this.peek();
-      if (ch === '') throw new Refused('bad \\c escape');
-      this.pos++;
-      return (ch.toUpperCase().codePointAt(0) ?? 0) ^ 0x40;
-    }
-    if (c !== '' && !/[A-Za-z0-9]/.test(c)) return c.codePointAt(0);
-    return undefined;
-  }
-
-  private escape(flags: Flags): Node {
-    const c = this.peek();
-    this.pos++;
-    if ('dwsDWS'.includes(c) && c !== '') return { type: 'escape', text: `\\${c}` };
-    if (c === 'b' || c === 'B') return { type: 'escape', text: `\\${c}` };
-    if (c === 'A') return { type: 'raw', text: '^' };
-    if (c === 'z') return { type: 'raw', text: '$' };
-    if (c === 'Z') return { type: 'raw', text: '(?=\\n?$)' };
-    if (c === 'h' || c === 'H') return { type: 'class', negated: c === 'H', items: H_SPACE };
-    if (c === 'v' || c === 'V') return { type: 'class', negated: c === 'V', items: V_SPACE };
-    if (c === 'R') return { type: 'raw', text: '(?:\\r\\n|[\\n\\v\\f\\r\\u0085\\u2028\\u2029])' };
-    if (c === 'N' && this.peek() !== '{') return { type: 'class', negated: true, items: [{ kind: 'char', cp: 0x0a }] };
-    if (/[1-9]/.test(c)) {
-      const digits = c + (/^\d*/.exec(this.src.slice(this.pos))?.[0] ?? '');
-      if (digits.length > 1) throw new Refused('ambiguous \\NN escape');
-      return { type: 'backref', index: Number(digits) };
-    }
-    if (c === 'g') {
-      const m = /^(?:\{(\d+)\}|(\d+))/.exec(this.src.slice(this.pos));
-      if (!m) throw new Refused('unsupported \\g reference');
-      this.pos += m[0].length;
-      return { type: 'backref', index: Number(m[1] ?? m[2]) };
-    }
-    if (c === 'k') {
-      const m = /^(?:<(\w+)>|\{(\w+)\}|'(\w+)')/.exec(this.src.slice(this.pos));
-      if (!m) throw new Refused('bad \\k reference');
-      this.pos += m[0].length;
-      return { type: 'backref', name: m[1] ?? m[2] ?? m[3] ?? '' };
-    }
-    const cp = this.charEscape(c);
-    if (cp === undefined) throw new Refused(`unsupported escape "\\${c}"`);
-    return this.literal(cp, flags);
-  }
-
-  private classAtom(): Item | Item[] {
-    const c = this.peek();
-    if (c === '[') {
-      const posix = /^\[:(\^?)([a-z]+):\]/.exec(this.src.slice(this.pos));
-      if (posix) {
-        if (posix[1] === '^') throw new Refused('negated POSIX class');
-        const items = POSIX[posix[2] ?? ''];
-        if (!items) throw new Refused(`unknown POSIX class "${posix[2] ?? ''}"`);
-        this.pos += posix[0].length;
-        return items;
-      }
-    }
-    if (c === '\\') {
-      this.pos++;
-      const e = this.peek();
-      this.pos++;
-      if ('dwsDWS'.includes(e) && e !== '') return { kind: 'raw', text: `\\${e}`, caseClosed: true };
-      if (e === 'h') return H_SPACE;
-      if (e === 'v') return V_SPACE;
-      if (e === 'b') return { kind: 'char', cp: 0x08 };
-      if (e === 'H' || e === 'V' || e === 'N' || e === 'R') throw new Refused(`"\\${e}" inside a class`);
-      const cp = this.charEscape(e);
-      if (cp === undefined) throw new Refused(`unsupported escape "\\${e}" inside a class`);
-      return { kind: 'char', cp };
-    }
-    if (c === '') throw new Refused('unterminated character class');
-    const cp = this.src.codePointAt(this.pos) ?? 0;
-    this.pos += cp > 0xffff ? 2 : 1;
-    return { kind: 'char', cp };
-  }
-
-  private charClass(flags: Flags): Node {
-    let negated = false;
-    if (this.peek() === '^') {
-      negated = true;
-      this.pos++;
-    }
-    const items: Item[] = [];
-    let first = true;
-    for (;;) {
-      const c = this.peek();
-      if (c === '') throw new Refused('unterminated character class');
-      if (c === ']' && !first) {
-        this.pos++;
-        break;
-      }
-      first = false;
-      const start = this.classAtom();
-      if (!Array.isArray(start) && start.kind === 'char' && this.peek() === '-' && this.peek(1) !== ']' && this.peek(1) !== '') {
-        const save = this.pos;
-        this.pos++;
-        const end = this.classAtom();
-        if (!Array.isArray(end) && end.kind === 'char') {
-          if (end.cp < start.cp) throw new Refused('invalid range in class');
-          items.push({ kind: 'range', from: start.cp, to: end.cp });
-          continue;
-        }
-        // Perl reads `a-\d` as "a", "-", digits.
-        this.pos = save + 1;
-        items.push(start, { kind: 'char', cp: 0x2d });
-        continue;
-      }
-      if (Array.isArray(start)) items.push(...start);
-      else items.push(start);
-    }
-    let finalItems = items;
-    if (flags.i) {
-      for (const item of items) {
-        if (item.kind === 'char' && hasCase(item.cp) && !isAsciiLetter(item.cp)) throw new Refused('case-insensitive non-ASCII letter');
-        if (item.kind === 'range' && item.to > 0x7f && item.from <= 0xffff && rangeHasNonAsciiCase(item)) {
-          throw new Refused('case-insensitive non-ASCII range');
-        }
-      }
-      finalItems = caseClose(items);
-    }
-    return { type: 'class', negated, items: finalItems };
-  }
-}
-
-function applyFlag(flags: Flags, f: string, on: boolean): void {
-  if (f === 'i') flags.i = on;
-  else if (f === 's') flags.s = on;
-  // `m`, `x` and `n` change how the rest reads; only their absence is faithful.
-  else if ((f === 'm' || f === 'x' || f === 'n') && on) throw new Refused(`flag "${f}"`);
-  else if (!['m', 'x', 'n', 'a', 'u', 'l', 'd', 'p'].includes(f)) throw new Refused(`flag "${f}"`);
-  else if (['a', 'l'].includes(f) && on) throw new Refused(`flag "${f}"`);
-}
-
-function hasCase(cp: number): boolean {
-  const ch = String.fromCodePoint(cp);
-  return ch.toLowerCase() !== ch.toUpperCase();
-}
-
-function isAsciiLetter(cp: number): boolean {
-  return (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a);
-}
-
-function rangeHasNonAsciiCase(item: { from: number; to: number }): boolean {
-  const lo = Math.max(item.from, 0x80);
-  const hi = Math.min(item.to, 0x2fff);
-  for (let cp = lo; cp <= hi; cp++) if (hasCase(cp)) return true;
-  return item.to > 0x2fff;
-}
-
-/** Adds the other-case ASCII counterpart of every ASCII letter the items cover. */
-function caseClose(items: Item[]): Item[] {
-  const out = [...items];
-  const add = (from: number, to: number, delta: number): void => {
-    if (from <= to) out.push(from === to ? { kind: 'char', cp: from + delta } : { kind: 'range', from: from + delta, to: to + delta });
-  };
-  for (const item of items) {
-    const [from, to] = item.kind === 'char' ? [item.cp, item.cp] : item.kind === 'range' ? [item.from, item.to] : [1, 0];
-    add(Math.max(from, 0x61), Math.min(to, 0x7a), -0x20);
-    add(Math.max(from, 0x41), Math.min(to, 0x5a), 0x20);
-  }
-  return out;
-}
-
-function renderChar(cp: number, syntax: Set<string>): string {
-  const ch = String.fromCodePoint(cp);
-  if (cp < 0x20 || cp > 0x7e) {
-    return `\\u{${cp.toString(16).toUpperCase()}}`;
-  }
-  return syntax.has(ch) ? `\\${ch}` : ch;
-}
-
-function renderClass(node: ClassNode): string {
-  const parts = node.items.map((item) => {
-    if (item.kind === 'char') return renderChar(item.cp, SYNTAX_INSIDE);
-    if (item.kind === 'range') return `${renderChar(item.from, SYNTAX_INSIDE)}-${renderChar(item.to, SYNTAX_INSIDE)}`;
-    return item.text;
-  });
-  return `[${node.negated ? '^' : ''}${parts.join('')}]`;
-}
-
-class Renderer {
-  private count = 0;
-  private readonly map = new Map<number, number>();
-
-  alternation(alt: Alternation): string {
-    return alt.branches.map((b) => b.map((n) => this.node(n)).join('')).join('|');
-  }
-
-  private node(n: Node): string {
-    switch (n.type) {
-      case 'lit':
-        return renderChar(n.cp, SYNTAX_OUTSIDE);
-      case 'class':
-        return renderClass(n);
-      case 'escape':
-      case 'raw':
-        return n.text;
-      case 'dot':
-        return n.dotAll ? '[\\s\\S]' : '[^\\n]';
-      case 'backref': {
-        if (n.name !== undefined) return `\\k<${n.name}>`;
-        const mapped = this.map.get(n.index ?? 0);
-        if (mapped === undefined) throw new Refused('reference to a group not yet closed or absent');
-        return `(?:\\${mapped})`;
-      }
-      case 'group':
-        return this.group(n.kind, n.body, n.index, n.name);
-      case 'quant': {
-        const q = n.text + (n.lazy ? '?' : '');
-        if (!n.possessive) return this.node(n.atom) + q;
-        // X*+ is (?>X*): a lookahead captures what the greedy match takes, the backreference
-        // consumes exactly that, and nothing can backtrack into it.
-        const slot = ++this.count;
-        return `(?=(${this.node(n.atom)}${n.text}))(?:\\${slot})`;
-      }
-    }
-  }
-
-  private group(kind: GroupKind, body: Alternation, index?: number, name?: string): string {
-    switch (kind) {
-      case 'capture': {
-        const slot = ++this.count;
-        if (index !== undefined) this.map.set(index, slot);
-        return name === undefined ? `(${this.alternation(body)})` : `(?<${name}>${this.alternation(body)})`;
-      }
-      case 'atomic': {
-        const slot = ++this.count;
-        return `(?=(${this.alternation(body)}))(?:\\${slot})`;
-      }
-      case 'noncapture':
-        return `(?:${this.alternation(body)})`;
-      case 'ahead':
-        return `(?=${this.alternation(body)})`;
-      case 'notahead':
-        return `(?!${this.alternation(body)})`;
-      case 'behind':
-        return `(?<=${this.alternation(body)})`;
-      case 'notbehind':
-        return `(?<!${this.alternation(body)})`;
-    }
-  }
-}
-
-export type PatternTranslation = { ok: true; pattern: string } | { ok: false; reason: string };
-
-/** Translates a Proxmox (Perl) pattern into an anchored ECMAScript pattern valid with the `u` flag. */
-export function translatePerlPattern(source: string): PatternTranslation {
-  try {
-    const ast = new Parser(source).parse();
-    const body = new Renderer().alternation(ast);
-    const pattern = `^(?:${body})$`;
-    new RegExp(pattern, 'u');
-    return { ok: true, pattern };
-  } catch (error) {
-    if (error instanceof Refused) return { ok: false, reason: error.message };
-    if (error instanceof SyntaxError) return { ok: false, reason: `does not compile: ${error.message}` };
-    throw error;
-  }
 }

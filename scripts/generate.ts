@@ -1,13 +1,15 @@
-// Regenerates everything derived from spec/ and tools.yaml: the TypeScript bindings, the compiled
-// manifest the server loads at start-up, and the README tool table. CI runs it and fails on a diff.
+// Regenerates everything derived from spec/ and the manifests (tools.yaml for Proxmox VE,
+// tools-pbs.yaml for Proxmox Backup Server): the TypeScript bindings, the compiled manifests the
+// server loads at start-up, and the README tool tables. CI runs it and fails on a diff.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeBindings } from './bindings.js';
 import { countTokens } from 'gpt-tokenizer';
 import { compileManifest, ManifestError, type CompiledManifest, type CompiledTool } from '../src/manifest/compile.js';
 import { DEFAULT_TOOLSETS, TOOLSETS } from '../src/manifest/toolsets.js';
+import { apiById, type ApiDescription } from '../src/proxmox/api/index.js';
 import { apiTools } from '../src/tools/api-reader.js';
+import { PINS } from './spec-pull.js';
 
-const SPEC = 'spec/proxmox-ve.openapi.json';
 const TABLE_START = '<!-- tools:start (generated from tools.yaml by npm run generate) -->';
 const TABLE_END = '<!-- tools:end -->';
 
@@ -28,7 +30,17 @@ function toolsetTable(tools: CompiledTool[]): string[] {
   return ['| Toolset | Tools | tools/list tokens | Listed by default | Members |', '|---|---|---|---|---|', ...rows];
 }
 
-export function toolTable(manifest: CompiledManifest): string {
+/** Per API: where its compiled manifest goes and where its README table sits. */
+const OUTPUTS = {
+  pve: { manifest: 'src/generated/manifest.json', start: TABLE_START, end: TABLE_END },
+  pbs: {
+    manifest: 'src/generated/manifest-pbs.json',
+    start: '<!-- pbs-tools:start (generated from tools-pbs.yaml by npm run generate) -->',
+    end: '<!-- pbs-tools:end -->',
+  },
+} as const;
+
+export function toolTable(manifest: CompiledManifest, start = TABLE_START, end = TABLE_END): string {
   const rows = manifest.tools.map((t) => {
     const args = Object.keys(t.inputSchema.properties as object);
     const argText = args.length ? args.map((a) => `\`${a}\``).join(', ') : '–';
@@ -38,7 +50,7 @@ export function toolTable(manifest: CompiledManifest): string {
   const closed = manifest.tools.filter((t) => !t.annotations.openWorldHint).length;
   const world = closed === 0 ? '`openWorldHint: true`' : `\`openWorldHint\` (false for ${closed})`;
   return [
-    TABLE_START,
+    start,
     '',
     `${manifest.tools.length} tools, all annotated \`readOnlyHint: true\`, \`destructiveHint: false\`, \`idempotentHint: true\` and ${world}.`,
     '',
@@ -50,34 +62,46 @@ export function toolTable(manifest: CompiledManifest): string {
     '|---|---|---|---|---|---|',
     ...rows,
     '',
-    TABLE_END,
+    end,
   ].join('\n');
 }
 
-export function compileProjectManifest(): CompiledManifest {
-  return compileManifest(readFileSync('tools.yaml', 'utf8'), JSON.parse(readFileSync(SPEC, 'utf8')));
+function describedApi(id: keyof typeof PINS): ApiDescription {
+  const api = apiById(id);
+  if (api === undefined) throw new Error(`no API description "${id}"`);
+  return api;
+}
+
+export function compileProjectManifest(id: keyof typeof PINS = 'pve'): CompiledManifest {
+  const api = describedApi(id);
+  return compileManifest(readFileSync(api.manifestFile, 'utf8'), JSON.parse(readFileSync(api.specFile, 'utf8')), api);
 }
 
 async function main(): Promise<void> {
-  await writeBindings(SPEC, 'src/generated/proxmox-api.ts');
-  let manifest: CompiledManifest;
-  try {
-    manifest = compileProjectManifest();
-  } catch (error) {
-    if (error instanceof ManifestError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
+  const counts: string[] = [];
+  for (const api of ['pve', 'pbs'] as const) {
+    const out = OUTPUTS[api];
+    await writeBindings(describedApi(api).specFile, PINS[api].bindingsFile);
+    let manifest: CompiledManifest;
+    try {
+      manifest = compileProjectManifest(api);
+    } catch (error) {
+      if (error instanceof ManifestError) {
+        process.stderr.write(`${error.message}\n`);
+        process.exit(1);
+      }
+      throw error;
     }
-    throw error;
+    writeFileSync(out.manifest, `${JSON.stringify(manifest, null, 1)}\n`);
+    const readme = readFileSync('README.md', 'utf8');
+    const start = readme.indexOf(out.start);
+    const end = readme.indexOf(out.end);
+    if (start >= 0 && end > start) {
+      writeFileSync('README.md', readme.slice(0, start) + toolTable({ tools: [...manifest.tools, ...apiTools()] }, out.start, out.end) + readme.slice(end + out.end.length));
+    }
+    counts.push(`${api}: ${manifest.tools.length} tools`);
   }
-  writeFileSync('src/generated/manifest.json', `${JSON.stringify(manifest, null, 1)}\n`);
-  const readme = readFileSync('README.md', 'utf8');
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  if (start >= 0 && end > start) {
-    writeFileSync('README.md', readme.slice(0, start) + toolTable({ tools: [...manifest.tools, ...apiTools()] }) + readme.slice(end + TABLE_END.length));
-  }
-  process.stderr.write(`generated: bindings, manifest (${manifest.tools.length} tools), README tool table\n`);
+  process.stderr.write(`generated: bindings, manifests (${counts.join(', ')}), README tool tables\n`);
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) await main();

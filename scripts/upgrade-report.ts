@@ -274,9 +274,10 @@ function listPaths(label: string, paths: string[]): string[] {
   return shown;
 }
 
-export function formatUpgradeReport(report: UpgradeReport): string {
+/** `release` names what a pin's version counts: `pve-docs` for Proxmox VE, the product otherwise. */
+export function formatUpgradeReport(report: UpgradeReport, release = 'pve-docs'): string {
   const lines = [
-    `Upgrade report: pve-docs ${report.fromRelease} -> ${report.toRelease}`,
+    `Upgrade report: ${release} ${report.fromRelease} -> ${report.toRelease}`,
     `GET paths: ${report.fromCount} -> ${report.toCount} (${report.added.length} added, ${report.removed.length} removed)`,
     ...listPaths('+', report.added),
     ...listPaths('-', report.removed),

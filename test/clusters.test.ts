@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/cli/config.js';
 import { makeCluster, makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { call, CLI, connect, type Connected } from './support/mcp.js';
+import { callBody, JSON_HEADERS, message, raw, startHttp } from './support/http.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmcp-clusters-'));
 
@@ -98,6 +99,31 @@ describe('two clusters over stdio', () => {
   });
 });
 
+describe('two clusters over HTTP', () => {
+  it('starts as stdio does: the chosen toolsets, a cluster argument, merged lists, and /readyz', async () => {
+    const prod = await startFakeProxmox({ cluster: makeCluster({ nodes: 3, guestsPerNode: 4 }) });
+    const lab = await startFakeProxmox({ cluster: makeCluster({ nodes: 2, offline: [], guestsPerNode: 2 }) });
+    const file = clustersFile(`clusters:\n${entry('prod', prod, 'PROD_SECRET')}${entry('lab', lab, 'LAB_SECRET')}`);
+    const server = await startHttp({ PATH: process.env.PATH ?? '', PROXMOX_MCP_CLUSTERS: file, PROD_SECRET: prod.tokenSecret, LAB_SECRET: lab.tokenSecret, PROXMOX_MCP_TOOLSETS: 'guests' });
+    try {
+      expect(server.stderr()).toMatch(/serving \d+ read-only tools for 2 clusters \(prod, lab\) at http:/);
+      const listed = message((await raw(server.url, { headers: JSON_HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }) })).body);
+      const tools = (listed.result?.tools ?? []) as { name: string; inputSchema: { properties?: Record<string, unknown> } }[];
+      expect(tools.map((t) => t.name)).toContain('get_vms');
+      expect(tools.map((t) => t.name)).not.toContain('get_nodes');
+      expect(tools.find((t) => t.name === 'get_vms')?.inputSchema.properties?.cluster).toEqual({ enum: ['prod', 'lab', '*'], description: 'default prod; "*" = all, merged' });
+      const all = message((await raw(server.url, { headers: JSON_HEADERS, body: callBody('get_vms', { cluster: '*', limit: 100 }) })).body);
+      const items = (all.result?.structuredContent as { items: { cluster: string }[] }).items;
+      expect(new Set(items.map((i) => i.cluster))).toEqual(new Set(['prod', 'lab']));
+      expect((await raw(server.url.replace(/\/mcp$/, '/readyz'), { method: 'GET' })).status).toBe(200);
+    } finally {
+      await server.stop();
+      await prod.close();
+      await lab.close();
+    }
+  });
+});
+
 describe('the clusters file', () => {
   const BASE = { PATH: '' };
 
@@ -118,6 +144,8 @@ describe('the clusters file', () => {
     expect(() => loadConfig({ ...BASE, X: 'aaaa', PROXMOX_MCP_CLUSTERS: twice })).toThrow(`${twice}:6: clusters[1].name "a" is used by an earlier cluster`);
     const unset = clustersFile('clusters:\n  - name: a\n    host: h1\n    token_id: "root@pam!mcp"\n    token_secret_env: NOT_SET\n');
     expect(() => loadConfig({ ...BASE, PROXMOX_MCP_CLUSTERS: unset })).toThrow(/clusters\[0\]\.token_secret_env names NOT_SET, which is not set/);
+    const mixed = clustersFile('clusters:\n  - name: a\n    host: h1\n    token_id: "root@pam!mcp"\n    token_secret_env: X\n  - name: b\n    api: pbs\n    host: h2\n    token_id: "root@pam!mcp"\n    token_secret_env: X\n');
+    expect(() => loadConfig({ ...BASE, X: 'aaaa', PROXMOX_MCP_CLUSTERS: mixed })).toThrow(`${mixed}:7: clusters[1].api is Proxmox Backup Server, but the first cluster's is Proxmox VE: one server lists one API's tools`);
   });
 
   it('keeps the single-cluster variables as one cluster named default', () => {

@@ -116,3 +116,20 @@ describe('PROXMOX_SERVICE', () => {
     expect(() => loadConfig({ ...BASE, PROXMOX_SERVICE: 'XYZ' })).toThrow(/PROXMOX_SERVICE "XYZ" is not supported: this server speaks to .*PVE \(Proxmox VE\)/);
   });
 });
+
+describe('PROXMOX_SERVICE=PBS', () => {
+  const PBS = { PROXMOX_HOST: 'pbs.example.com', PROXMOX_TOKEN_ID: 'mcp@pbs!reader', PROXMOX_TOKEN_SECRET: 'aaaaaaaa-bbbb', PROXMOX_SERVICE: 'PBS' };
+
+  it('selects the Proxmox Backup Server description, on port 8007 unless PROXMOX_PORT says otherwise', () => {
+    const c = loadConfig(PBS);
+    expect(c.api.id).toBe('pbs');
+    expect(c.api.product).toBe('Proxmox Backup Server');
+    expect(c.port).toBe(8007);
+    expect(loadConfig({ ...PBS, PROXMOX_SERVICE: 'pbs', PROXMOX_PORT: '443' }).port).toBe(443);
+    expect(loadConfig({ ...PBS, PROXMOX_SERVICE: undefined, PROXMOX_TOKEN_ID: 'root@pam!mcp' }).port).toBe(8006);
+  });
+
+  it('names both services when another is asked for', () => {
+    expect(() => loadConfig({ ...PBS, PROXMOX_SERVICE: 'PMG' })).toThrow(/PVE \(Proxmox VE\), PBS \(Proxmox Backup Server\)/);
+  });
+});

@@ -9,7 +9,6 @@ import {
   convertApidoc,
   extractApiSchema,
   serializeSpec,
-  translatePerlPattern,
 } from '../scripts/convert-apidoc.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -296,35 +295,131 @@ describe('extraction', () => {
   });
 });
 
-describe('translatePerlPattern', () => {
-  const ok = (source: string): RegExp => {
-    const r = translatePerlPattern(source);
-    if (!r.ok) throw new Error(r.reason);
-    return new RegExp(r.pattern, 'u');
-  };
+const backupReference = resolve(repo, '..', 'shared', 'proxmox-backup-api');
+const haveBackupReference = existsSync(join(backupReference, 'apidoc-2025-08.js')) && existsSync(join(backupReference, 'apidoc-2026-07.js'));
+if (!haveBackupReference) {
+  console.warn(`reference Proxmox Backup Server files not found in ${backupReference}: their conversion tests are skipped`);
+}
 
-  it('anchors the whole pattern, alternations included', () => {
-    const re = ok('/dev/parport\\d+|/dev/usb/lp\\d+');
-    expect(re.test('/dev/usb/lp0')).toBe(true);
-    expect(re.test('/dev/parport0 junk')).toBe(false);
-    expect(re.test('junk /dev/usb/lp0')).toBe(false);
+const PBS_DESCRIPTIONS = new Set([
+  'Success: the result is in data.',
+  'Error: the reason is the plain-text body, sent under a JSON content type.',
+  'PBSAPIToken=USER@REALM!TOKENID:SECRET',
+]);
+
+describe.skipIf(!haveBackupReference)('reference Proxmox Backup Server files', () => {
+  for (const [release, expected] of [
+    ['2025-08', 183],
+    ['2026-07', 185],
+  ] as const) {
+    it(`converts ${release} to ${String(expected)} GET operations that pass the OpenAPI 3.1 validator`, async () => {
+      const text = readFileSync(join(backupReference, `apidoc-${release}.js`), 'utf8');
+      const result = convertApidoc(text, { release, api: 'pbs' });
+      expect(result.getOperations).toBe(expected);
+      // Every pattern translated: none dropped (a dropped one would be a warning naming it).
+      expect(result.warnings).toEqual([]);
+      const doc = result.document;
+      const paths = doc.paths as Record<string, JsonObject>;
+      expect(Object.keys(paths)).toHaveLength(expected);
+      for (const item of Object.values(paths)) expect(Object.keys(item)).toEqual(['get']);
+      expect(doc.info).toMatchObject({ version: release, title: expect.stringContaining('Proxmox Backup Server') as unknown });
+      expect(JSON.stringify(doc.servers)).toContain('"8007"');
+
+      const validation = await new Validator().validate(JSON.parse(serializeSpec(doc)) as Parameters<Validator['validate']>[0]);
+      expect(validation.errors).toBeUndefined();
+      expect(validation.valid).toBe(true);
+
+      // Rust patterns keep their own anchors (a search, as the regex crate runs them) and compile.
+      const patterns = allPatterns(doc);
+      expect(patterns.length).toBeGreaterThan(100);
+      for (const p of patterns) expect(() => new RegExp(p, 'u'), p).not.toThrow();
+      expect(patterns.some((p) => p.startsWith('/') || p.endsWith('/'))).toBe(false);
+
+      // Parameters in the right place.
+      const snapshots = '/admin/datastore/{store}/snapshots';
+      expect(param(doc, snapshots, 'store')).toMatchObject({ in: 'path', required: true, schema: { type: 'string', minLength: 3, maxLength: 32 } });
+      expect(param(doc, snapshots, 'ns')).toMatchObject({ in: 'query', required: false });
+      expect(param(doc, snapshots, 'backup-type')).toMatchObject({ in: 'query', required: false, schema: { enum: ['vm', 'ct', 'host'] } });
+      const storeRe = regexOf(param(doc, snapshots, 'store').schema);
+      expect(storeRe.test('store1')).toBe(true);
+      expect(storeRe.test('-store')).toBe(false);
+      expect(param(doc, '/nodes/{node}/tasks/{upid}/log', 'upid')).toMatchObject({ in: 'path', required: true });
+      expect(param(doc, '/nodes/{node}/tasks', 'errors')).toMatchObject({ in: 'query', required: false, schema: { type: 'boolean', default: false } });
+
+      // Answers are typed as Rust writes them: real booleans and numbers.
+      const snapshot = dataSchema(doc, snapshots).items as JsonObject;
+      const props = snapshot.properties as Record<string, JsonObject>;
+      expect(props.protected).toEqual({ type: 'boolean' });
+      expect(props['backup-time']).toMatchObject({ type: 'integer', minimum: 1 });
+      expect(snapshot.required).toEqual(expect.arrayContaining(['backup-id', 'backup-time', 'backup-type']));
+      const comment = regexOf(props.comment ?? {});
+      expect(comment.test('nightly – ok')).toBe(true);
+      expect(comment.test('line\nbreak')).toBe(false);
+
+      // Permission objects as facts; streaming GETs marked; the task list's total.
+      expect(operation(doc, '/admin/datastore/{store}/gc')['x-pbs-permissions']).toEqual({
+        check: { partial: false, path: ['datastore', '{store}'], privs: ['Datastore.Audit'] },
+      });
+      expect(operation(doc, '/admin/datastore/{store}/download')['x-pbs-download']).toBe(true);
+      const tasks = operation(doc, '/nodes/{node}/tasks').responses as Record<string, { content: Record<string, { schema: JsonObject }> }>;
+      expect((tasks['200']?.content['application/json']?.schema.properties as JsonObject).total).toEqual({ type: 'integer' });
+
+      // No Proxmox prose: the only descriptions are the converter's own.
+      for (const [key, value, parentKey] of walk(doc)) {
+        if (NAME_MAPS.has(parentKey) || parentKey === 'info') continue;
+        if (key === 'description') expect(typeof value === 'string' && PBS_DESCRIPTIONS.has(value), JSON.stringify(value)).toBe(true);
+        expect(['typetext', 'title']).not.toContain(key);
+      }
+      const serialized = serializeSpec(doc);
+      expect(serialized).not.toContain('Access control path.');
+      expect(serialized).not.toContain('x-pve-');
+
+      // Deterministic: a second run is byte-identical.
+      expect(serializeSpec(convertApidoc(text, { release, api: 'pbs' }).document)).toBe(serialized);
+    });
+  }
+
+  it('matches the committed pin for 2026-07', () => {
+    const text = readFileSync(join(backupReference, 'apidoc-2026-07.js'), 'utf8');
+    const pinned = readFileSync(join(repo, 'spec', 'proxmox-backup.openapi.json'), 'utf8');
+    expect(serializeSpec(convertApidoc(text, { release: '2026-07', api: 'pbs' }).document)).toBe(pinned);
   });
+});
 
-  it('keeps Perl meanings that ECMAScript spells differently', () => {
-    expect(ok('a.b').test('a\rb')).toBe(true); // Perl's dot excludes only \n
-    expect(ok('a.b').test('a\nb')).toBe(false);
-    expect(ok('(?^:^x$)').test('x')).toBe(true);
-    expect(ok('[A-Za-z0-9\\-\\_]+').test('a-_b')).toBe(true);
-    expect(ok('\\x41\\x{263A}').test('A\u263a')).toBe(true);
-    expect(ok('a{,2}').test('aa')).toBe(true);
-    expect(ok('x{').test('x{')).toBe(true);
-    expect(ok('(a)(b)\\2').test('abb')).toBe(true);
-    expect(ok('(?>(a))+\\1').test('aaa')).toBe(true); // references follow the renumbered groups
+describe('the pinned Proxmox Backup Server spec', () => {
+  it('agrees with its lock file', () => {
+    const lock = JSON.parse(readFileSync(join(repo, 'spec', 'proxmox-backup.lock.json'), 'utf8')) as Record<string, unknown>;
+    const spec = JSON.parse(readFileSync(join(repo, 'spec', 'proxmox-backup.openapi.json'), 'utf8')) as JsonObject;
+    expect(Object.keys(spec.paths as JsonObject)).toHaveLength(lock.getOperations as number);
+    expect((spec.info as JsonObject).version).toBe(lock.release);
+    expect(lock.sourceSha256).toMatch(/^[0-9a-f]{64}$/);
   });
+});
 
-  it('refuses what it cannot translate faithfully', () => {
-    for (const source of ['\\p{L}', '(?x) a', '(?m)^a', '\\G', '(?(1)a|b)', '(*FAIL)', '[[:^alpha:]]', '(?i)\u00e9']) {
-      expect(translatePerlPattern(source).ok, source).toBe(false);
-    }
+describe('the Proxmox Backup Server dialect (hand-written fixture)', () => {
+  const text = readFixture('pbs-quirks.apidoc');
+  const result = convertApidoc(text, { release: 'fixture', api: 'pbs' });
+  const doc = result.document;
+
+  it('reads JSON booleans, slash-delimited Rust patterns, permission objects and DOWNLOAD GETs', async () => {
+    expect(Object.keys(doc.paths as JsonObject)).toEqual(['/items/{id}', '/items/{id}/file']);
+    const flag = param(doc, '/items/{id}', 'flag');
+    expect(flag).toMatchObject({ in: 'query', required: false, schema: { type: 'boolean', default: true } });
+    const id = param(doc, '/items/{id}', 'id');
+    expect(id).toMatchObject({ in: 'path', required: true });
+    expect(regexOf(id.schema).test('abc')).toBe(true);
+    expect(regexOf(id.schema).test('a b')).toBe(false);
+    expect(param(doc, '/items/{id}', 'note').schema.pattern).toBeUndefined();
+    expect(result.warnings.some((w) => w.includes('note') && w.includes('dropped'))).toBe(true);
+    expect(operation(doc, '/items/{id}')['x-pbs-permissions']).toEqual({
+      or: [{ check: { partial: false, path: ['items', '{id}'], privs: ['Sys.Audit'] } }, { userParam: 'owner' }],
+    });
+    expect(operation(doc, '/items/{id}/file')['x-pbs-download']).toBe(true);
+    const data = dataSchema(doc, '/items/{id}');
+    expect((data.properties as Record<string, JsonObject>).on).toEqual({ type: 'boolean' });
+    expect((data.properties as Record<string, JsonObject>).size).toEqual({ type: 'integer', minimum: 0 });
+    const validation = await new Validator().validate(JSON.parse(serializeSpec(doc)) as Parameters<Validator['validate']>[0]);
+    expect(validation.errors).toBeUndefined();
+    expect(serializeSpec(doc)).not.toContain('FIXTURE-PROSE');
   });
 });

@@ -5,6 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditorToken, makeCluster, makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, fakeEnv } from './support/mcp.js';
+import { pbsToken, startFakePbs, type FakePbs } from './fake-pbs/index.js';
 
 interface Outcome {
   status: number | null;
@@ -167,3 +168,40 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+describe('proxmox-mcp doctor for Proxmox Backup Server', () => {
+  let fake: FakePbs;
+  const wide = pbsToken('ops@pbs!wide', { '/': { 'Sys.Audit': 1, 'Datastore.Audit': 1, 'Datastore.Prune': 1 } });
+  beforeAll(async () => {
+    fake = await startFakePbs({ tokens: [pbsToken(), wide] });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  it('a good setup with a PBSAPIToken: every check passes', async () => {
+    const r = await doctor(fakeEnv(fake, { PROXMOX_SERVICE: 'PBS' }));
+    const v = verdicts(r.stderr);
+    expect(v).toEqual({
+      configuration: 'PASS',
+      'tls mode': 'PASS',
+      reachability: 'PASS',
+      tls: 'PASS',
+      authentication: 'PASS',
+      release: 'PASS',
+      'token privileges': 'PASS',
+    });
+    expect(r.stderr).toMatch(/Proxmox Backup Server 4\.0\.14; API pinned from the schema file of 2026-07 \("npm run spec:pull -- --api pbs --from 127\.0\.0\.1"/);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain(fake.tokenSecret);
+    expect(fake.requests.every((q) => q.headers.authorization === `PBSAPIToken=${fake.tokenId}:${fake.tokenSecret}`)).toBe(true);
+  });
+
+  it('names a privilege beyond auditing, and the PBS grant to use instead', async () => {
+    const r = await doctor(fakeEnv(fake, { PROXMOX_SERVICE: 'PBS', PROXMOX_TOKEN_ID: wide.id, PROXMOX_TOKEN_SECRET: wide.secret, PROXMOX_REQUIRE_READONLY_TOKEN: 'true' }));
+    expect(verdicts(r.stderr)['token privileges']).toBe('FAIL');
+    expect(r.stderr).toMatch(/\/: Datastore\.Prune.*the Audit role on \//);
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toContain(wide.secret);
+  });
+});

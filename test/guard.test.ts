@@ -23,6 +23,17 @@ describe('checkRequest', () => {
     expect(() => { check(at('/nodes/pve1/status'), '/nodes/{node}/status', method); }).toThrow(/refused .*only reads/);
   });
 
+  it("lets through the \\xHH escapes Proxmox Backup Server writes into task IDs, and no other backslash", () => {
+    const upid = 'UPID:pbs1:000003EA:0007A122:00000002:6A187CA0:verificationjob:store1%5Cx3av-nightly:root@pam:';
+    expect(() => { check(at(`/nodes/localhost/${upid}`)); }).toThrow(/does not match/);
+    const tasks = new Set(['/nodes/{node}/tasks/{upid}/status']);
+    const task = (value: string): void => {
+      checkRequest('GET', new URL(at(`/nodes/localhost/tasks/${value}/status`)), BASE, '/nodes/{node}/tasks/{upid}/status', tasks);
+    };
+    expect(() => { task(upid); }).not.toThrow();
+    for (const bad of ['a%5Cb', 'a%5Cx3', 'a%5C', '%5C..', 'a%5Cx3g']) expect(() => { task(bad); }, bad).toThrow(GuardError);
+  });
+
   it('refuses a template no tool may read, even when the URL matches it', () => {
     expect(() => { check(at('/nodes/pve1/qemu/100/status/stop'), '/nodes/{node}/qemu/{vmid}/status/stop'); }).toThrow(/not a path any tool may read/);
     expect(() => { check(at('/access/users'), '/access/users'); }).toThrow(GuardError);

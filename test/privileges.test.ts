@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileManifest, ManifestError } from '../src/manifest/compile.js';
 import { permissionCheck, privilegeDisagreement, TokenPrivileges } from '../src/manifest/permissions.js';
+import { pve } from '../src/proxmox/api/pve.js';
 import { judgeTools, listedTools } from '../src/tools/access.js';
 import manifest from '../src/generated/manifest.json' with { type: 'json' };
 import type { CompiledTool } from '../src/manifest/compile.js';
@@ -56,7 +57,7 @@ describe('privileges from the pinned API', () => {
   });
 
   it('judges tools by the token\'s privileges, inherited down the tree', () => {
-    const judged = judgeTools(tools, new TokenPrivileges(GUESTS_ONLY));
+    const judged = judgeTools(tools, new TokenPrivileges(GUESTS_ONLY, pve.rowSpaces));
     const missing = Object.fromEntries(judged.map((j) => [j.tool.name, j.missing]));
     expect(missing.get_node_status).toBe('Sys.Audit on /nodes/{node}');
     expect(missing.get_nodes).toBe('Sys.Audit on /nodes');
@@ -70,7 +71,7 @@ describe('privileges from the pinned API', () => {
     expect(shown).toHaveLength(tools.length);
     expect(shown.find((t) => t.name === 'get_node_status')?.description).toMatch(/Not usable with this token: it lacks Sys\.Audit on \/nodes\/\{node\}\.$/);
     // A privilege granted on one node only: usable there; granted on one guest only: rows may be missing.
-    const partial = judgeTools(tools, new TokenPrivileges({ '/nodes/pve1': { 'Sys.Audit': 1 }, '/vms/100': { 'VM.Audit': 1 } }));
+    const partial = judgeTools(tools, new TokenPrivileges({ '/nodes/pve1': { 'Sys.Audit': 1 }, '/vms/100': { 'VM.Audit': 1 } }, pve.rowSpaces));
     const byName = Object.fromEntries(partial.map((j) => [j.tool.name, j]));
     expect(byName.get_node_status?.missing).toBeUndefined();
     expect(byName.get_vms?.partial).toBe('VM.Audit on part of /vms');

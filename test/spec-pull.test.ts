@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { generate } from 'selfsigned';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { convertApidoc } from '../scripts/convert-apidoc.js';
-import { parseArgs, resolveSource, specPull, type PullIo } from '../scripts/spec-pull.js';
+import { pbs } from '../src/proxmox/api/pbs.js';
+import { detectRelease, parseArgs, PINS, resolveSource, specPull, type PullIo } from '../scripts/spec-pull.js';
 import { spawn } from 'node:child_process';
 import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { CLI, fakeEnv } from './support/mcp.js';
@@ -229,6 +230,73 @@ describe('spec:pull arguments', () => {
     expect(resolveSource('https://mirror.example/apidoc-9.1.3.js')).toMatchObject({ kind: 'url' });
     expect(() => resolveSource('http://pve1:8006/apidoc.js')).toThrow(/https/);
     expect(resolveSource(join(fixtures, 'quirks.apidoc'))).toEqual({ kind: 'file', path: join(fixtures, 'quirks.apidoc') });
+  });
+
+  it('takes --api pbs, whose hosts serve the schema on port 8007 under /docs/', () => {
+    expect(parseArgs(['--api', 'pbs', '--from', 'pbs1'])).toMatchObject({ api: 'pbs', from: 'pbs1' });
+    // Without --api, PROXMOX_SERVICE decides, as it does for the server.
+    expect(parseArgs(['--from', 'pve1']).api).toBeUndefined();
+    expect(() => parseArgs(['--api', 'pmg', '--from', 'x'])).toThrow(/pve or pbs/);
+    expect(resolveSource('pbs1.example.com', pbs)).toEqual({ kind: 'url', url: new URL('https://pbs1.example.com:8007/docs/api-viewer/apidoc.js') });
+    expect(detectRelease({ kind: 'file', path: '/x/apidoc-2026-07.js' }, undefined, PINS.pbs)).toBe('2026-07');
+    expect(detectRelease({ kind: 'file', path: '/x/apidoc-4.0.14.js' }, undefined, PINS.pbs)).toBe('4.0.14');
+    expect(detectRelease({ kind: 'file', path: '/x/apidoc-2026-07.js' }, undefined, PINS.pve)).toBeUndefined();
+  });
+});
+
+const backupReference = resolve(repo, '..', 'shared', 'proxmox-backup-api');
+const haveBackupReference = existsSync(join(backupReference, 'apidoc-2025-08.js')) && existsSync(join(backupReference, 'apidoc-2026-07.js'));
+
+describe.skipIf(!haveBackupReference)('spec:pull --api pbs between the reference files', () => {
+  it('reports 2026-07 -> 2025-08 for every tool of tools-pbs.yaml, and the way back restores the pin', async () => {
+    const root = tempDir();
+    cpSync(join(repo, 'spec'), join(root, 'spec'), { recursive: true });
+    cpSync(join(repo, 'tools-pbs.yaml'), join(root, 'tools-pbs.yaml'));
+    const pinned = read(join(repo, 'spec', 'proxmox-backup.openapi.json'));
+    const lock = read(join(repo, 'spec', 'proxmox-backup.lock.json'));
+    const pvePin = read(join(repo, 'spec', 'proxmox-ve.openapi.json'));
+
+    const older = Object.keys(convertApidoc(read(join(backupReference, 'apidoc-2025-08.js')), { api: 'pbs' }).document.paths as object);
+    const newer = Object.keys(convertApidoc(read(join(backupReference, 'apidoc-2026-07.js')), { api: 'pbs' }).document.paths as object);
+    const onlyNewer = newer.filter((p) => !older.includes(p));
+    const onlyOlder = older.filter((p) => !newer.includes(p));
+    expect(onlyNewer.length).toBeGreaterThan(0);
+
+    const down = capture();
+    const from = join(backupReference, 'apidoc-2025-08.js');
+    expect(await specPull({ api: 'pbs', from, root, dryRun: false }, down)).toBe(0);
+    const report = down.stdout();
+    expect(report).toContain('Upgrade report: Proxmox Backup Server 2026-07 -> 2025-08');
+    expect(report).toContain(`GET paths: 185 -> 183 (${String(onlyOlder.length)} added, ${String(onlyNewer.length)} removed)`);
+    for (const gone of onlyNewer) expect(report).toContain(`    - ${gone}`);
+    const tools = [...read(join(repo, 'tools-pbs.yaml')).matchAll(/^ {2}- name: (\w+)$/gm)].map((m) => m[1] ?? '');
+    expect(tools.length).toBeGreaterThan(10);
+    for (const name of tools) expect(report).toMatch(new RegExp(`${name}\\s+(UNCHANGED|CHANGED)\\s+GET /`));
+    expect(report).toContain('tools-pbs.yaml compiles against the new spec.');
+    expect(report).toContain('Result: no tool breaks.');
+    const lockAfter = JSON.parse(read(join(root, 'spec', 'proxmox-backup.lock.json'))) as Record<string, unknown>;
+    expect(lockAfter).toMatchObject({ release: '2025-08', sourceSha256: sha256(from), origin: 'file:apidoc-2025-08.js', getOperations: 183 });
+    expect(read(join(root, 'src', 'generated', 'proxmox-backup-api.ts'))).toContain('from spec/proxmox-backup.openapi.json');
+    // The Proxmox VE pin is not touched by a Proxmox Backup Server pull.
+    expect(read(join(root, 'spec', 'proxmox-ve.openapi.json'))).toBe(pvePin);
+
+    const up = capture();
+    expect(await specPull({ api: 'pbs', from: join(backupReference, 'apidoc-2026-07.js'), root, dryRun: false }, up)).toBe(0);
+    expect(up.stdout()).toContain('Upgrade report: Proxmox Backup Server 2025-08 -> 2026-07');
+    expect(read(join(root, 'spec', 'proxmox-backup.openapi.json'))).toBe(pinned);
+    expect(read(join(root, 'spec', 'proxmox-backup.lock.json'))).toBe(lock);
+    expect(read(join(root, 'src', 'generated', 'proxmox-backup-api.ts'))).toBe(read(join(repo, 'src', 'generated', 'proxmox-backup-api.ts')));
+  });
+
+  it('takes the API from PROXMOX_SERVICE when --api is not given', async () => {
+    const root = tempDir();
+    cpSync(join(repo, 'spec'), join(root, 'spec'), { recursive: true });
+    cpSync(join(repo, 'tools-pbs.yaml'), join(root, 'tools-pbs.yaml'));
+    const io = capture({ PROXMOX_SERVICE: 'PBS' });
+    expect(await specPull({ from: join(backupReference, 'apidoc-2026-07.js'), root, dryRun: true }, io)).toBe(0);
+    expect(io.stdout()).toContain('Upgrade report: Proxmox Backup Server 2026-07 -> 2026-07');
+    expect(io.stdout()).toContain('GET paths: 185 -> 185 (0 added, 0 removed)');
+    expect(io.stdout()).toContain('dry run: nothing was written.');
   });
 });
 

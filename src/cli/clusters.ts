@@ -48,6 +48,7 @@ export function loadClusters(file: string, env: Record<string, string | undefine
   if (!Array.isArray(list) || list.length === 0) throw fail(`PROXMOX_MCP_CLUSTERS: ${at([])}: needs a non-empty list "clusters:"`);
   const groupOrOthersRead = (mode & 0o044) !== 0 && process.platform !== 'win32';
   const names = new Set<string>();
+  let firstApi: ApiDescription | undefined;
   return list.map((entry: unknown, i) => {
     const problem = (field: string, message: string): Error => fail(`PROXMOX_MCP_CLUSTERS: ${at(['clusters', i, field])}: clusters[${i}].${field} ${message}`);
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw fail(`PROXMOX_MCP_CLUSTERS: ${at(['clusters', i])}: clusters[${i}] must be a mapping`);
@@ -66,6 +67,9 @@ export function loadClusters(file: string, env: Record<string, string | undefine
     const apiName = str('api') ?? 'pve';
     const api = apiForService(apiName);
     if (api === undefined) throw problem('api', `"${apiName}" is not an API this server speaks`);
+    // The tools are those of one API: a Backup Server next to Proxmox VE clusters would get VE tools.
+    firstApi ??= api;
+    if (api.id !== firstApi.id) throw problem('api', `is ${api.product}, but the first cluster's is ${firstApi.product}: one server lists one API's tools, so run one server per API`);
     const host = str('host');
     if (host === undefined || !HOST.test(host)) throw problem('host', 'must be a host name or IP address, without scheme, port or path');
     const port = e.port === undefined ? api.defaultPort : e.port;

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createUpstream, type UpstreamFailure } from '../proxmox/client.js';
 import { baseUrl, upstreamOptions } from '../proxmox/upstream-options.js';
 import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
+import { DEFAULT_API } from '../proxmox/api/index.js';
 import { terminalLine } from '../logger.js';
 import { registerSecret } from '../secrets.js';
 import { loadTools } from '../manifest/load.js';
@@ -69,8 +70,12 @@ async function checkCluster(config: Config, report: Report): Promise<void> {
     const running = typeof data.version === 'string' ? data.version.slice(0, 64) : 'unknown';
     const [major, minor] = running.split('.');
     const [pinMajor, pinMinor] = api.pinnedRelease.split('.');
-    if (major === pinMajor && minor === pinMinor) report('PASS', 'release', `${api.product} ${running}; pinned API ${api.pinnedRelease}`);
-    else report('WARN', 'release', `${api.product} ${running}, but the pinned API is ${api.pinnedRelease}: run "npm run spec:pull -- --from ${config.host}" to re-pin and see which tools change`);
+    const pull = `npm run spec:pull --${api.id === DEFAULT_API.id ? '' : ` --api ${api.id}`} --from ${config.host}`;
+    // A pin named by its file's date (a viewer file that carries no release number) cannot be compared.
+    if (!/^\d+\.\d+/.test(api.pinnedRelease)) {
+      report('PASS', 'release', `${api.product} ${running}; API pinned from the schema file of ${api.pinnedRelease} ("${pull}" pins this host's own)`);
+    } else if (major === pinMajor && minor === pinMinor) report('PASS', 'release', `${api.product} ${running}; pinned API ${api.pinnedRelease}`);
+    else report('WARN', 'release', `${api.product} ${running}, but the pinned API is ${api.pinnedRelease}: run "${pull}" to re-pin and see which tools change`);
 
     const check = await checkTokenPrivileges(upstream, config.requestTimeoutMs, api);
     if (check.error !== undefined) report('WARN', 'token privileges', `could not be read (${check.error})`);

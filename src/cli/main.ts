@@ -3,24 +3,19 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { redactText, stripUnsafe } from '../sanitize.js';
-import { apiCatalogueFor, loadTools } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
-import { createProxmoxApp, createProxmoxUpstream } from '../app.js';
-import { combineJudgements, judgeTools, listedTools, partialNotes } from '../tools/access.js';
+import { prepareApp, StartupError, type PreparedApp, type PrepareOptions } from '../app.js';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { StdioLines } from '../mcp/stdio.js';
-import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
 
 const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox (stdio)
 
 Usage:
   proxmox-mcp            serve MCP over stdio (configure with PROXMOX_* variables; see README)
+  proxmox-mcp http       serve MCP over Streamable HTTP at /mcp (PROXMOX_MCP_HTTP_*; see README)
   proxmox-mcp doctor     check reachability, TLS, the token and its privileges, and the Proxmox release
   proxmox-mcp --version
 `;
-
-/** How long start-up waits for the token's privileges before listing every tool. */
-const STARTUP_CHECK_MS = 3000;
 
 function fail(message: string, code: number): never {
   // May carry the host's words (privilege names): no escapes or secrets reach the terminal.
@@ -45,79 +40,68 @@ function warnAboutTls(config: Config, logger: Logger): void {
   }
 }
 
+/** Start-up common to both transports (src/app.ts prepareApp); its refusals end the process with their code. */
+async function prepare(config: Config, logger: Logger, options: PrepareOptions): Promise<PreparedApp | undefined> {
+  try {
+    return await prepareApp(config, logger, options);
+  } catch (error) {
+    if (error instanceof StartupError) fail(error.message, error.exitCode);
+    throw error;
+  }
+}
+
 async function serve(): Promise<void> {
   const config = readConfig();
   const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret] });
   for (const warning of config.warnings) logger.warn(warning);
   warnAboutTls(config, logger);
-  let manifest;
-  try {
-    manifest = await loadTools(config, (message) => {
-      logger.warn(message);
-    });
-  } catch (error) {
-    fail(error instanceof Error ? error.message : String(error), 2);
-  }
-  const api = apiCatalogueFor(manifest, config.api);
-  // One client per cluster; the first is the default (and the only one without PROXMOX_MCP_CLUSTERS).
-  const clusters = config.clusters.map((c) => {
-    const settings = { ...config, ...c };
-    return { name: c.name, settings, upstream: createProxmoxUpstream(settings, manifest, undefined, api) };
-  });
-  const many = clusters.length > 1;
-  const closeAll = async (): Promise<void> => {
-    await Promise.all(clusters.map((c) => c.upstream.close()));
-  };
+  const stopping = new AbortController();
   const state: { stop?: () => Promise<void>; closing: boolean } = { closing: false };
   const shutdown = (): void => {
     if (state.closing) return;
     state.closing = true;
-    void (state.stop ?? closeAll)().finally(() => process.exit(0));
+    stopping.abort();
+    void (state.stop?.() ?? Promise.resolve()).finally(() => process.exit(0));
   };
   // From the start: a signal during the privilege check stops its request too.
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-
-  // The token's privileges, read once per cluster before anything is listed: they decide which
-  // tools are listed, and a token that could change something is warned about (or refused). A host
-  // that does not answer soon is not waited for: its tools are listed, as without the check, and
-  // one cluster down stops neither the server nor the others.
-  const checks = await Promise.all(clusters.map((c) => checkTokenPrivileges(c.upstream, Math.min(config.requestTimeoutMs, STARTUP_CHECK_MS), c.settings.api)));
-  if (state.closing) return;
-  checks.forEach((check, i) => {
-    const c = clusters[i];
-    if (c === undefined) return;
-    const which = many ? `cluster ${c.name}: ` : '';
-    if (check.error !== undefined) {
-      const message = `${which}could not read the token's privileges (${check.error})`;
-      if (config.requireReadonlyToken) fail(`${message}; PROXMOX_REQUIRE_READONLY_TOKEN=true refuses to start without that check`, 3);
-      logger.warn(`${message}; every chosen tool is listed`);
-    } else if (!check.ok) {
-      const message = `${which}${describeExcess(c.settings.tokenId, check.excess, c.settings.api)}`;
-      if (config.requireReadonlyToken) fail(`refusing to start (PROXMOX_REQUIRE_READONLY_TOKEN=true): ${message}`, 3);
-      logger.warn(message);
-    } else {
-      logger.debug(`${which}token privileges: read-only`);
-    }
-  });
-  const perCluster = checks.map((check) => judgeTools(manifest.tools, check.privileges));
-  const judged = combineJudgements(perCluster);
-  const unusable = judged.filter((j) => j.missing !== undefined);
-  if (unusable.length > 0) {
-    logger.info(`${unusable.length} tool(s) ${config.unusableTools === 'hide' ? 'not listed' : 'listed but not usable'}: this token lacks what they need (${unusable.map((j) => j.tool.name).join(', ')}); "proxmox-mcp doctor" says what to grant`);
-  }
-  const targets = clusters.map((c, i) => ({ name: c.name, upstream: c.upstream, partialRows: partialNotes(perCluster[i] ?? []) }));
-  const first = targets[0];
-  if (first === undefined) fail('no cluster is configured', 2);
-  const app = createProxmoxApp(config, manifest, logger, undefined, { upstream: first.upstream, judged, ...(api === undefined ? {} : { api }), ...(many ? { clusters: targets } : {}) });
+  const prepared = await prepare(config, logger, { signal: stopping.signal });
+  if (prepared === undefined || state.closing) return;
+  const { app } = prepared;
 
   // The wire closes at the end of input, once the answers in flight are sent (or the call timeout passed).
   const wire = new StdioLines({ drainMs: config.callTimeoutMs + 1000, warn: (text) => { logger.warn(text); } });
   const connection = serveStdio(app.createServer, { transport: wire, onerror: (error) => { logger.debug(error.message); } });
-  state.stop = () => connection.close().then(closeAll);
+  state.stop = () => connection.close().then(() => app.close());
   void wire.closed.then(shutdown);
-  const where = many ? `${clusters.length} clusters (${clusters.map((c) => c.name).join(', ')})` : `${config.host}:${config.port}`;
-  logger.info(`serving ${listedTools(judged, config.unusableTools).length} read-only tools for ${where} over stdio`);
+  logger.info(`serving ${prepared.listed} read-only tools for ${prepared.where} over stdio`);
+}
+
+async function serveHttp(): Promise<void> {
+  const config = readConfig();
+  const { createAnswerTracker, loadHttpConfig, runHttp } = await import('../mcp/http.js');
+  let http;
+  try {
+    http = loadHttpConfig(config);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, 2);
+    throw error;
+  }
+  // MCP bearer tokens are secrets like the Proxmox token: never written, whole or in part.
+  const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret, ...http.tokens] });
+  for (const warning of config.warnings) logger.warn(warning);
+  warnAboutTls(config, logger);
+  // Readiness: any answer Proxmox gives a call counts, so a busy server never probes.
+  const answers = createAnswerTracker();
+  const prepared = await prepare(config, logger, { wrap: answers.track });
+  if (prepared === undefined) return;
+  try {
+    await runHttp({ config, http, logger, app: prepared.app, lastAnswer: answers.lastAnswer }, prepared);
+  } catch (error) {
+    await prepared.app.close();
+    fail(`cannot listen on ${http.host}:${http.port}: ${error instanceof Error ? error.message : String(error)}`, 1);
+  }
 }
 
 /** Runs the CLI. */
@@ -134,6 +118,10 @@ export async function main(): Promise<void> {
   if (arg === 'doctor') {
     const { runDoctor } = await import('./doctor.js');
     process.exitCode = await runDoctor();
+    return;
+  }
+  if (arg === 'http') {
+    await serveHttp();
     return;
   }
   if (arg !== undefined) fail(`unknown argument "${arg}"\n${USAGE}`, 2);

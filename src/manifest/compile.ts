@@ -3,7 +3,7 @@
 // when a custom manifest is given; the result is plain JSON so it can be prebuilt.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { DEFAULT_API, deniedReason, type ApiDescription } from '../proxmox/api/index.js';
+import { DEFAULT_API, apiById, deniedReason, type ApiDescription } from '../proxmox/api/index.js';
 import { manifestSchema } from './schema.js';
 import type { Toolset } from './toolsets.js';
 import { describeCheck, isPrivilegeName, permissionCheck, privilegeDisagreement, type ToolPermission } from './permissions.js';
@@ -96,6 +96,13 @@ export class ManifestError extends Error {
   ) {
     super(`${file} has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   }
+}
+
+/** Compiles a manifest for one of the APIs this server speaks, by its id (`pve`, `pbs`). */
+export function compileManifestFor(yamlText: string, specDoc: unknown, apiId: string): CompiledManifest {
+  const api = apiById(apiId);
+  if (api === undefined) throw new Error(`no Proxmox API "${apiId}"`);
+  return compileManifest(yamlText, specDoc, api);
 }
 
 interface SpecParameter {
@@ -254,8 +261,8 @@ function listed(schema: JsonSchema): JsonSchema {
   return out;
 }
 
-/** `file` names the manifest in every problem (with the line): tools.yaml, or an operator's own file. */
-export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API, file = 'tools.yaml'): CompiledManifest {
+/** `file` names the manifest in every problem (with the line): the API's own manifest, or an operator's file. */
+export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API, file = api.manifestFile): CompiledManifest {
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {

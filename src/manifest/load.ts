@@ -1,14 +1,18 @@
-// The built-in manifest is compiled at build time (src/generated/manifest.json); a custom one
-// (PROXMOX_MCP_TOOLS) is compiled and checked against the pinned spec at start-up.
+// The built-in manifests, one per API, are compiled at build time (src/generated/manifest*.json); a
+// custom one (PROXMOX_MCP_TOOLS) is compiled and checked against the API's pinned spec and deny-list
+// at start-up.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import prebuilt from '../generated/manifest.json' with { type: 'json' };
+import prebuiltPve from '../generated/manifest.json' with { type: 'json' };
+import prebuiltPbs from '../generated/manifest-pbs.json' with { type: 'json' };
 import { DEFAULT_API, type ApiDescription } from '../proxmox/api/index.js';
 import type { CompiledManifest, CompiledTool } from './compile.js';
 import { chooseTools, type ToolChoice } from './toolsets.js';
 import { ApiCatalogue, apiTools } from '../tools/api-reader.js';
 import { clustersTool } from '../tools/clusters.js';
+
+const PREBUILT: Record<string, unknown> = { pve: prebuiltPve, pbs: prebuiltPbs };
 
 /** The package's own folder: the source tree (src/manifest/) and the bundle (dist/) sit at different depths below it. */
 function packageRoot(): string {
@@ -28,9 +32,10 @@ export function specFile(api: ApiDescription): string {
 
 export async function loadManifest(toolsFile: string | undefined, api: ApiDescription = DEFAULT_API): Promise<CompiledManifest> {
   if (toolsFile === undefined) {
-    // The built-in manifest is compiled against the default API's pin; another API brings its own.
-    if (api.id !== DEFAULT_API.id) throw new Error(`there is no built-in manifest for ${api.product}: set PROXMOX_MCP_TOOLS to a tools.yaml written for its API`);
-    return prebuilt as unknown as CompiledManifest;
+    // Each API's built-in manifest is compiled against its own pin; an API without one brings its own.
+    const prebuilt = PREBUILT[api.id];
+    if (prebuilt === undefined) throw new Error(`there is no built-in manifest for ${api.product}: set PROXMOX_MCP_TOOLS to a tools.yaml written for its API`);
+    return prebuilt as CompiledManifest;
   }
   const { compileManifest } = await import('./compile.js');
   let text: string;

@@ -84,11 +84,6 @@ export function privilegeDisagreement(written: string, check: PermCheck): string
   return undefined;
 }
 
-/** Where the rows of a filtered list live in Proxmox's ACL tree, by the privilege they need. */
-function rowSpace(priv: string): string {
-  const family = priv.split('.')[0] ?? '';
-  return ({ VM: '/vms', Datastore: '/storage', Sys: '/nodes', Pool: '/pool', SDN: '/sdn', Mapping: '/mapping' } as Record<string, string>)[family] ?? '/';
-}
 
 /**
  * A token's effective privileges, as GET /access/permissions reports them: for every path with an
@@ -98,7 +93,11 @@ function rowSpace(priv: string): string {
 export class TokenPrivileges {
   private readonly paths: Map<string, Set<string>>;
 
-  constructor(answer: unknown) {
+  /** `rowSpaces`: the API's ACL tree by privilege family (ApiDescription.rowSpaces). */
+  constructor(
+    answer: unknown,
+    private readonly rowSpaces: Readonly<Record<string, string>>,
+  ) {
     this.paths = new Map();
     if (typeof answer !== 'object' || answer === null) return;
     for (const [path, privs] of Object.entries(answer)) {
@@ -146,11 +145,16 @@ export class TokenPrivileges {
     return false;
   }
 
+  /** Where the rows of a filtered list live in the ACL tree, by the privilege they need. */
+  private rowSpace(priv: string): string {
+    return this.rowSpaces[priv.split('.')[0] ?? ''] ?? '/';
+  }
+
   /** What the token lacks to use a tool at all, or undefined when it can (for some argument values). */
   missing(permission: ToolPermission): string | undefined {
     const { check, rows } = permission;
     if (check !== undefined && !evaluate(check, (path, priv) => this.holdsSomewhere(path, priv))) return describeCheck(check);
-    if (rows !== undefined && !this.holdsSomewhere(`${rowSpace(rows)}/{id}`, rows)) return `${rows} on ${rowSpace(rows)}`;
+    if (rows !== undefined && !this.holdsSomewhere(`${this.rowSpace(rows)}/{id}`, rows)) return `${rows} on ${this.rowSpace(rows)}`;
     return undefined;
   }
 
@@ -158,6 +162,6 @@ export class TokenPrivileges {
   partialRows(permission: ToolPermission): string | undefined {
     const { rows } = permission;
     if (rows === undefined) return undefined;
-    return this.lacksSomewhere(rowSpace(rows), rows) ? `${rows} on part of ${rowSpace(rows)}` : undefined;
+    return this.lacksSomewhere(this.rowSpace(rows), rows) ? `${rows} on part of ${this.rowSpace(rows)}` : undefined;
   }
 }

@@ -57,6 +57,8 @@ export interface ServerDeps {
   runtime: Runtime;
   logger: Logger;
   maxArgumentElements?: number;
+  /** What the host shows the model first; the default API's when not given. */
+  instructions?: string;
 }
 
 /** How long a 2026-07-28 client may keep tools/list: the list never changes while the server runs. */
@@ -69,7 +71,10 @@ type ToolSchemas = ReadonlyMap<string, { input: StandardSchemaWithJSON<Record<st
  * schemas) is made once here; the factory it returns builds a fresh McpServer from them, as the
  * SDK's serving entries ask for one per connection (stdio) or per request (HTTP).
  */
-export function createServerFactory({ manifest, runtime, logger, maxArgumentElements = 256 }: ServerDeps): () => McpServer {
+const DEFAULT_INSTRUCTIONS =
+  'Read-only access to a Proxmox cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).';
+
+export function createServerFactory({ manifest, runtime, logger, maxArgumentElements = 256, instructions = DEFAULT_INSTRUCTIONS }: ServerDeps): () => McpServer {
   const validators = createValidatorProvider();
   const schemas: ToolSchemas = new Map(
     manifest.tools.map((tool) => [tool.name, { input: argumentsSchema(tool, validators), output: fromJsonSchema<Record<string, unknown>>(tool.outputSchema as JsonSchemaType, validators) }]),
@@ -80,8 +85,7 @@ export function createServerFactory({ manifest, runtime, logger, maxArgumentElem
       {
         capabilities: { tools: { listChanged: false } },
         cacheHints: { 'tools/list': { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' } },
-        instructions:
-          'Read-only access to a Proxmox cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).',
+        instructions,
         maxToolInputElements: maxArgumentElements,
       },
     );

@@ -123,8 +123,12 @@ export function checkRequest(
     const value = m[i + 1] ?? '';
     if (!SAFE_SEGMENT.test(value)) throw new GuardError('refused: unsafe characters in a path value');
     const decoded = decodeOrRefuse(value);
+    // A backslash only as the `\xHH` escape some APIs write into task IDs
+    // (`store1\x3ajob`), which no URL or path parser reads as a separator.
     // eslint-disable-next-line no-control-regex
-    if (decoded === '.' || decoded === '..' || /[/\\\u0000-\u001f\u007f]/.test(decoded)) throw new GuardError('refused: a path value may not be . or .. or hold / \\ or controls');
+    if (decoded === '.' || decoded === '..' || /[/\u0000-\u001f\u007f]|\\(?!x[0-9a-fA-F]{2})/.test(decoded)) {
+      throw new GuardError('refused: a path value may not be . or .. or hold / \\ or controls');
+    }
     if (values !== undefined && decoded !== String(values[name])) throw new GuardError(`refused: the URL does not carry the validated value of ${name}`);
   });
   for (const [name, value] of url.searchParams) {
@@ -231,7 +235,7 @@ export function createUpstream(options: ClientOptions): Upstream {
       const body = data ?? errorBodyText(error);
       if (body === undefined) return { ok: false, status: response.status, kind: 'invalid-json', message: 'the error answer is nested too deeply to read' };
       noteAnswerSize(body.length);
-      return parseEnvelope(response.status, response.statusText, body);
+      return parseEnvelope(response.status, response.statusText, body, undefined, options.api.errorBody);
     } catch (err) {
       if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
       // encodeURIComponent's answer to a lone UTF-16 surrogate: the argument, not the network, is at fault.

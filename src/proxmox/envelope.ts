@@ -74,8 +74,11 @@ function refusal(status: number, why: 'values' | 'depth', limits: AnswerLimits):
     : { ok: false, status, kind: 'invalid-json', message: `the answer is nested more than ${limits.maxDepth} levels deep` };
 }
 
-/** Reads a 2xx answer's `{ data, total }` envelope, or an error answer's `message` and `errors`. */
-export function parseEnvelope(status: number, reason: string, text: string, limits: AnswerLimits = DEFAULT_LIMITS): UpstreamResult {
+/**
+ * Reads a 2xx answer's `{ data, total }` envelope, or an error answer's `message` and `errors`; with
+ * `errorBody: 'text'`, an error answer's body is the message itself, whatever its Content-Type says.
+ */
+export function parseEnvelope(status: number, reason: string, text: string, limits: AnswerLimits = DEFAULT_LIMITS, errorBody: 'json' | 'text' = 'json'): UpstreamResult {
   if (status >= 200 && status < 300) {
     const scan = scanJson(text, limits);
     if (!scan.ok) return refusal(status, scan.why, limits);
@@ -97,7 +100,8 @@ export function parseEnvelope(status: number, reason: string, text: string, limi
   // 401 and 595 answer with an empty or plain-text body; others may carry message/errors.
   let message = reason;
   let errors: Record<string, string> | undefined;
-  if (text.trim().startsWith('{')) {
+  if (errorBody === 'text' && text.trim() !== '') message = text;
+  else if (text.trim().startsWith('{')) {
     // An error body too deep or too large to read is reported as what it is, not as a network failure.
     const scan = scanJson(text, limits);
     if (!scan.ok) return refusal(status, scan.why, limits);

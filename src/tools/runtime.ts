@@ -14,7 +14,6 @@ import { createSnapshots, questionKey } from './listing-cache.js';
 import type { ApiCatalogue } from './api-reader.js';
 
 /** Read by get_clusters for quorum and node count. */
-export const CLUSTER_STATUS = '/cluster/status';
 
 export interface ToolResult {
   structuredContent?: Record<string, unknown>;
@@ -34,6 +33,9 @@ export interface RuntimeLimits {
 export interface Runtime {
   call(tool: CompiledTool, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
 }
+
+export const LISTING_REREAD =
+  'The list was read again from Proxmox for this page: the listing its first page came from is not held by the server process that answered (several run behind one address, or it expired). Rows added or removed meanwhile may have shifted, so a row can be missing or repeated across pages; for one consistent listing, start again at offset 0.';
 
 function failure(message: string): ToolResult {
   return { text: message, isError: true };
@@ -77,19 +79,21 @@ export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Re
     case 'invalid-json':
       return `Proxmox sent an answer that could not be read (${words}). Try again; if it persists the host may be behind a proxy that rewrites answers.`;
     case 'refused':
-      return `Request refused before it was sent: ${words}. Use values returned by other tools (for example node names from get_nodes).`;
+      return `Request refused before it was sent: ${words}. Use values returned by other tools (names and IDs they list).`;
     case 'http':
       break;
   }
   const s = f.status;
   if (s === 401) return 'Proxmox rejected the API token (401). The operator must check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET; retrying will not help.';
   if (s === 403) return `Permission denied by Proxmox: ${words}. The token lacks this privilege (${tool.privilege}); the operator can grant ${api.readOnlyGrant} to the token. Other tools may still work.`;
+  // Before the generic 400: an API may answer 400 to any failure its handler gives no status, an
+  // unknown name included.
+  const hint = api.failureHints.find((h) => (h.status === undefined || h.status === s) && (h.message === undefined || h.message.test(f.message)));
+  if (hint !== undefined) return hint.describe({ words, node, path: tool.path });
   if (s === 400) {
     const detail = f.errors ? Object.entries(f.errors).map(([k, v]) => `${sanitizeText(k, 64)}: ${sanitizeText(v, 200)}`).join('; ') : words;
     return `Proxmox refused the arguments (${detail}). Fix them and call again.`;
   }
-  const hint = api.failureHints.find((h) => (h.status === undefined || h.status === s) && (h.message === undefined || h.message.test(f.message)));
-  if (hint !== undefined) return hint.describe({ words, node, path: tool.path });
   if (s === 501) return `This Proxmox release does not offer ${tool.path} (${words}). The server's pinned API may be newer than the host.`;
   return `Proxmox answered ${s}: ${words}.`;
 }
@@ -159,11 +163,15 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     const signal = outerSignal === undefined ? AbortSignal.timeout(limits.callTimeoutMs) : AbortSignal.any([outerSignal, AbortSignal.timeout(limits.callTimeoutMs)]);
     const rows = await Promise.all(
       targets.map(async (t) => {
-        const [version, status] = await Promise.all([t.upstream.read(limits.api.versionPath, signal), t.upstream.get({ template: CLUSTER_STATUS, path: {}, query: {}, signal })]);
+        const statusPath = limits.api.clusterStatusPath;
+        const [version, status] = await Promise.all([
+          t.upstream.read(limits.api.versionPath, signal),
+          statusPath === undefined ? undefined : t.upstream.get({ template: statusPath, path: {}, query: {}, signal }),
+        ]);
         const row: Record<string, unknown> = { cluster: t.name, reachable: version.ok };
         if (!version.ok) row.error = proxmoxWords(version);
         else row.release = (version.data as { version?: unknown }).version;
-        if (status.ok && Array.isArray(status.data)) {
+        if (status?.ok === true && Array.isArray(status.data)) {
           const entries = status.data as Record<string, unknown>[];
           const summary = entries.find((e) => e.type === 'cluster');
           row.quorate = summary === undefined ? true : summary.quorate === 1;
@@ -339,6 +347,10 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
       const listing = listRows(res.data, tool.output, tool.params, args, res.total);
       const partial = target.partialRows?.get(tool.name);
       if (partial !== undefined) listing.extras.permissions = partial;
+      // A later page with no listing kept for it here (its first page was answered by another
+      // process behind the same address, or long ago): rows may have shifted since, so it says so,
+      // and so does every page later cut from this listing.
+      if (question !== undefined && offset > 0) listing.extras = { ...listing.extras, listing_reread: LISTING_REREAD };
       // Kept when rows remain after this page.
       const kept = question !== undefined && listing.total > offset + limit ? keepListing(listing) : listing;
       if (question !== undefined && kept !== listing) listings.set(question, kept, kept.rows.length);

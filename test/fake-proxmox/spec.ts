@@ -15,7 +15,7 @@ export interface OperationSpec {
   template: string;
   method: string;
   params: Map<string, ParamSpec>;
-  /** The operation's `x-pve-permissions`, as Proxmox writes them. */
+  /** The operation's `x-pve-permissions` (or `x-pbs-permissions`), as Proxmox writes them. */
   permissions: unknown;
 }
 
@@ -112,7 +112,7 @@ export class SpecIndex {
         template,
         method: method.toUpperCase(),
         params,
-        permissions: rawOp['x-pve-permissions'],
+        permissions: rawOp['x-pve-permissions'] ?? rawOp['x-pbs-permissions'],
       });
     }
   }
@@ -160,15 +160,20 @@ function typesOf(schema: JsonSchema): string[] {
   return [];
 }
 
+/** How a pin's patterns apply: anchored by Proxmox VE's verifier, a search for the regex crate (PBS). */
+export interface CheckOptions {
+  search?: boolean;
+}
+
 /** Checks one query or path value the way PVE::JSONSchema does; returns PVE's reason, or undefined. */
-export function checkValue(raw: string, schema: JsonSchema): string | undefined {
+export function checkValue(raw: string, schema: JsonSchema, options: CheckOptions = {}): string | undefined {
   const alternatives = schema['oneOf'] ?? schema['anyOf'];
   if (Array.isArray(alternatives) && alternatives.length > 0) {
     let first: string | undefined;
     for (const alt of alternatives) {
       if (!isRecord(alt)) continue;
-      const reason = checkValue(raw, alt);
-      if (reason === undefined) return checkValue(raw, { ...schema, oneOf: undefined, anyOf: undefined });
+      const reason = checkValue(raw, alt, options);
+      if (reason === undefined) return checkValue(raw, { ...schema, oneOf: undefined, anyOf: undefined }, options);
       first ??= reason;
     }
     if (first !== undefined) return first;
@@ -195,23 +200,24 @@ export function checkValue(raw: string, schema: JsonSchema): string | undefined 
     if (typeof maxLength === 'number' && raw.length > maxLength) return `value may only be ${maxLength} characters long`;
     if (typeof minLength === 'number' && raw.length < minLength) return `value must be at least ${minLength} characters long`;
     const pattern = schema['pattern'];
-    if (typeof pattern === 'string' && !patternMatches(pattern, raw)) return 'value does not match the regex pattern';
+    if (typeof pattern === 'string' && !patternMatches(pattern, raw, options.search === true)) return 'value does not match the regex pattern';
   }
   return undefined;
 }
 
 const patterns = new Map<string, RegExp | null>();
 
-function patternMatches(pattern: string, raw: string): boolean {
-  let re = patterns.get(pattern);
+function patternMatches(pattern: string, raw: string, search: boolean): boolean {
+  const key = `${search ? 's' : 'a'}:${pattern}`;
+  let re = patterns.get(key);
   if (re === undefined) {
-    // Proxmox anchors every pattern; a pattern JavaScript cannot compile is not checked.
+    // Proxmox VE anchors every pattern; a pattern JavaScript cannot compile is not checked.
     try {
-      re = new RegExp(`^(?:${pattern})$`, 'u');
+      re = new RegExp(search ? pattern : `^(?:${pattern})$`, 'u');
     } catch {
       re = null;
     }
-    patterns.set(pattern, re);
+    patterns.set(key, re);
   }
   return re === null || re.test(raw);
 }
@@ -221,6 +227,7 @@ export function validateParams(
   op: OperationSpec,
   pathParams: Record<string, string>,
   query: Record<string, string>,
+  options: CheckOptions = {},
 ): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const [name, value] of Object.entries(query)) {
@@ -229,13 +236,13 @@ export function validateParams(
       errors[name] = 'property is not defined in schema and the schema does not allow additional properties';
       continue;
     }
-    const reason = checkValue(value, spec.schema);
+    const reason = checkValue(value, spec.schema, options);
     if (reason !== undefined) errors[name] = reason;
   }
   for (const [name, value] of Object.entries(pathParams)) {
     const spec = op.params.get(name);
     if (spec === undefined) continue;
-    const reason = checkValue(value, spec.schema);
+    const reason = checkValue(value, spec.schema, options);
     if (reason !== undefined) errors[name] = reason;
   }
   for (const spec of op.params.values()) {

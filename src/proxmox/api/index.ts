@@ -1,11 +1,17 @@
 // The Proxmox APIs this server can speak to. Adding one means adding its description here, with a
 // schema pin and a manifest.
+import { pbs } from './pbs.js';
 import { pve } from './pve.js';
 import type { ApiDescription, DeniedPath } from './types.js';
 
 export type { ApiAuth, ApiDescription, DeniedPath, FailureContext, FailureHint } from './types.js';
 
-export const API_DESCRIPTIONS: readonly ApiDescription[] = [pve];
+export const API_DESCRIPTIONS: readonly ApiDescription[] = [pve, pbs];
+
+/** The API with this id (`pve`, `pbs`), or undefined. */
+export function apiById(id: string): ApiDescription | undefined {
+  return API_DESCRIPTIONS.find((api) => api.id === id);
+}
 
 /** The API PROXMOX_SERVICE names (`PVE`, any case), or undefined. */
 export function apiForService(service: string): ApiDescription | undefined {

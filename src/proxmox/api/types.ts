@@ -46,6 +46,8 @@ export interface ApiDescription {
   /** The pinned OpenAPI document and its lock, relative to the package folder. */
   specFile: string;
   lockFile: string;
+  /** The tool manifest written for this API (compiled into the server by `npm run generate`). */
+  manifestFile: string;
   /** The release the pin was made from (from the lock). */
   pinnedRelease: string;
   defaultPort: number;
@@ -70,10 +72,18 @@ export interface ApiDescription {
   readOnlyPrivilege: RegExp;
   /** What to grant a token that should only read, in words: `the PVEAuditor role on /`. */
   readOnlyGrant: string;
+  /** How an error answer carries Proxmox's message: JSON `{message, errors}` or the plain-text body. */
+  errorBody: 'json' | 'text';
   /** GETs that must never become tools. */
   deniedPaths: readonly DeniedPath[];
   /** Field names that hold a secret in this API's answers (beyond the generic password/secret/key names). */
   secretFields: RegExp;
+  /** The ACL tree by privilege family (`VM` -> `/vms`): where the rows of a filtered list live. */
+  rowSpaces: Readonly<Record<string, string>>;
+  /** Where a host says its cluster's quorum and nodes (get_clusters); absent for a product without clusters. */
+  clusterStatusPath?: string;
+  /** The MCP server's instructions for the model; Proxmox VE's own when absent. */
+  instructions?: string;
   /** Checked in order before the generic explanations of a failure. */
   failureHints: readonly FailureHint[];
 }
