@@ -190,6 +190,11 @@ describe('proxmox-mcp doctor for Proxmox Backup Server', () => {
       authentication: 'PASS',
       release: 'PASS',
       'token privileges': 'PASS',
+      // Judged on the Backup Server's own ACL tree, toolset by toolset.
+      'toolset backup': 'PASS',
+      'toolset nodes': 'PASS',
+      'toolset storage': 'PASS',
+      'toolset tasks': 'PASS',
     });
     expect(r.stderr).toMatch(/Proxmox Backup Server 4\.0\.14; API pinned from the schema file of 2026-07 \("npm run spec:pull -- --api pbs --from 127\.0\.0\.1"/);
     expect(r.status).toBe(0);
