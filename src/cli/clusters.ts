@@ -67,7 +67,7 @@ export function loadClusters(file: string, env: Record<string, string | undefine
     const apiName = str('api') ?? 'pve';
     const api = apiForService(apiName);
     if (api === undefined) throw problem('api', `"${apiName}" is not an API this server speaks`);
-    // The tools are those of one API: a Backup Server next to Proxmox VE clusters would get VE tools.
+    // The tools are those of one API: a cluster of another API would be offered tools it does not have.
     firstApi ??= api;
     if (api.id !== firstApi.id) throw problem('api', `is ${api.product}, but the first cluster's is ${firstApi.product}: one server lists one API's tools, so run one server per API`);
     const host = str('host');
