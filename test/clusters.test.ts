@@ -7,6 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/cli/config.js';
+import manifest from '../src/generated/manifest.json' with { type: 'json' };
+import { createLogger } from '../src/logger.js';
+import type { CompiledTool } from '../src/manifest/compile.js';
+import type { Upstream } from '../src/proxmox/client.js';
+import { pve } from '../src/proxmox/api/pve.js';
+import { withClusterArgument } from '../src/tools/clusters.js';
+import { createRuntime, LISTING_REREAD } from '../src/tools/runtime.js';
 import { makeCluster, makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { call, CLI, connect, type Connected } from './support/mcp.js';
 import { callBody, JSON_HEADERS, message, raw, startHttp } from './support/http.js';
@@ -121,6 +128,35 @@ describe('two clusters over HTTP', () => {
       await prod.close();
       await lab.close();
     }
+  });
+});
+
+describe('a merged list, paged', () => {
+  it('says a later page was read afresh when its merged listing is not held by this process', async () => {
+    const guests = (prefix: number): Upstream => ({
+      get: () => Promise.resolve({ ok: true, data: Array.from({ length: 30 }, (_, i) => ({ vmid: prefix + i, name: `g${prefix + i}`, type: 'qemu', node: 'pve1', status: 'running' })) }),
+      read: () => Promise.resolve({ ok: false, status: 0, kind: 'network', message: 'unused' }),
+      close: () => Promise.resolve(),
+    });
+    const clusters = [
+      { name: 'prod', upstream: guests(100) },
+      { name: 'lab', upstream: guests(500) },
+    ];
+    const limits = { callTimeoutMs: 5000, maxResultBytes: 24_000, rateLimitPerMinute: 1000, maxArgumentBytes: 4096, api: pve };
+    const logger = createLogger({ level: 'ERROR', write: () => undefined });
+    const base = (manifest as unknown as { tools: CompiledTool[] }).tools.find((t) => t.name === 'get_vms');
+    if (base === undefined) throw new Error('get_vms is not in the manifest');
+    const tool = withClusterArgument(base, ['prod', 'lab']);
+    // Two processes behind one address: the second never answered the first page.
+    const first = createRuntime(guests(100), limits, logger, { clusters });
+    const other = createRuntime(guests(100), limits, logger, { clusters });
+    const page1 = await first.call(tool, { cluster: '*', limit: 20, offset: 0 });
+    expect(page1.structuredContent?.listing_reread).toBeUndefined();
+    const kept = await first.call(tool, { cluster: '*', limit: 20, offset: 20 });
+    expect(kept.structuredContent?.listing_reread).toBeUndefined();
+    const afresh = await other.call(tool, { cluster: '*', limit: 20, offset: 20 });
+    expect(afresh.isError).toBe(false);
+    expect(afresh.structuredContent?.listing_reread).toBe(LISTING_REREAD);
   });
 });
 

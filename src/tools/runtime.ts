@@ -212,6 +212,8 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     const listing = listRows(rows, spec, tool.params, args);
     if (failed.length > 0) listing.extras.clusters_failed = failed;
     if (Object.keys(partial).length > 0) listing.extras.permissions = partial;
+    // A later page whose merged listing is not held here was read afresh: rows may have shifted.
+    if (question !== undefined && offset > 0) listing.extras.listing_reread = LISTING_REREAD;
     const keep = question !== undefined && listing.total > offset + limit ? keepListing(listing) : listing;
     if (question !== undefined && keep !== listing) listings.set(question, keep, keep.rows.length);
     const answer = pageOf(keep, spec, args, budget);
