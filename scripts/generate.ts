@@ -3,12 +3,32 @@
 // server loads at start-up, and the README tool tables. CI runs it and fails on a diff.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeBindings } from './bindings.js';
-import { compileManifest, ManifestError, type CompiledManifest } from '../src/manifest/compile.js';
+import { countTokens } from 'gpt-tokenizer';
+import { compileManifest, ManifestError, type CompiledManifest, type CompiledTool } from '../src/manifest/compile.js';
+import { DEFAULT_TOOLSETS, TOOLSETS } from '../src/manifest/toolsets.js';
 import { apiById, type ApiDescription } from '../src/proxmox/api/index.js';
+import { apiTools } from '../src/tools/api-reader.js';
 import { PINS } from './spec-pull.js';
 
 const TABLE_START = '<!-- tools:start (generated from tools.yaml by npm run generate) -->';
 const TABLE_END = '<!-- tools:end -->';
+
+/** A tool as tools/list carries it to the model (same fields, same order as the server sends). */
+function listedEntry(t: CompiledTool): string {
+  return JSON.stringify({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.outputSchema, annotations: t.annotations });
+}
+
+/** Per toolset: its tools and what their share of tools/list costs on every turn (o200k tokens). */
+function toolsetTable(tools: CompiledTool[]): string[] {
+  const rows = TOOLSETS.flatMap((set) => {
+    const members = tools.filter((t) => t.toolset === set);
+    if (members.length === 0) return [];
+    const tokens = members.reduce((n, t) => n + countTokens(listedEntry(t)), 0);
+    const listed = DEFAULT_TOOLSETS.includes(set) ? 'yes' : 'only when asked for';
+    return [`| \`${set}\` | ${members.length} | ${tokens} | ${listed} | ${members.map((t) => `\`${t.name}\``).join(', ')} |`];
+  });
+  return ['| Toolset | Tools | tools/list tokens | Listed by default | Members |', '|---|---|---|---|---|', ...rows];
+}
 
 /** Per API: where its compiled manifest goes and where its README table sits. */
 const OUTPUTS = {
@@ -24,7 +44,8 @@ export function toolTable(manifest: CompiledManifest, start = TABLE_START, end =
   const rows = manifest.tools.map((t) => {
     const args = Object.keys(t.inputSchema.properties as object);
     const argText = args.length ? args.map((a) => `\`${a}\``).join(', ') : '–';
-    return `| \`${t.name}\` | ${t.title} | \`GET ${t.path}\` | ${t.privilege} | ${argText} |`;
+    const endpoint = t.generic === undefined ? `\`GET ${t.path}\`` : t.generic === 'get' ? 'any GET of the pin not on the deny-list' : 'the pin, searched';
+    return `| \`${t.name}\` | \`${t.toolset}\` | ${t.title} | ${endpoint} | ${t.privilege} | ${argText} |`;
   });
   const closed = manifest.tools.filter((t) => !t.annotations.openWorldHint).length;
   const world = closed === 0 ? '`openWorldHint: true`' : `\`openWorldHint\` (false for ${closed})`;
@@ -33,8 +54,12 @@ export function toolTable(manifest: CompiledManifest, start = TABLE_START, end =
     '',
     `${manifest.tools.length} tools, all annotated \`readOnlyHint: true\`, \`destructiveHint: false\`, \`idempotentHint: true\` and ${world}.`,
     '',
-    '| Tool | What it answers | Endpoint | Privilege | Arguments |',
-    '|---|---|---|---|---|',
+    'Pick toolsets with `PROXMOX_MCP_TOOLSETS` (comma-separated, or `all`; default: all but `api`) and single tools with `PROXMOX_MCP_TOOLS_ALLOW` / `PROXMOX_MCP_TOOLS_DENY`. Tokens are counted with gpt-tokenizer (o200k) on each tool as tools/list sends it.',
+    '',
+    ...toolsetTable(manifest.tools),
+    '',
+    '| Tool | Toolset | What it answers | Endpoint | Privilege | Arguments |',
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
     end,
@@ -72,7 +97,7 @@ async function main(): Promise<void> {
     const start = readme.indexOf(out.start);
     const end = readme.indexOf(out.end);
     if (start >= 0 && end > start) {
-      writeFileSync('README.md', readme.slice(0, start) + toolTable(manifest, out.start, out.end) + readme.slice(end + out.end.length));
+      writeFileSync('README.md', readme.slice(0, start) + toolTable({ tools: [...manifest.tools, ...apiTools()] }, out.start, out.end) + readme.slice(end + out.end.length));
     }
     counts.push(`${api}: ${manifest.tools.length} tools`);
   }

@@ -51,7 +51,8 @@ const seen: string[] = [];
 const structured: { name: string; value: Record<string, unknown> }[] = [];
 
 describe('the catalogue on a three-node cluster (pve3 offline)', () => {
-  const suite = serverSuite();
+  // Listed even where this auditor token lacks a privilege, so that its refusal is exercised too.
+  const suite = serverSuite({}, { PROXMOX_MCP_UNUSABLE_TOOLS: 'show' });
   const run = async (name: string, args: Obj = {}): Promise<CallOutcome> => {
     const r = await call(suite.mcp.client, name, args);
     seen.push(r.text);
@@ -477,7 +478,7 @@ describe('the catalogue on a 5,000-guest cluster with Ceph, with a token that ma
   const BUDGET = 24_000;
   const suite = serverSuite(() => ({
     cluster: makeBigCluster({ ceph: true }),
-    tokens: [makeToken('root@pam!mcp', { '/': { ...PVE_AUDITOR }, '/nodes': { 'Sys.Modify': 1, 'Sys.Syslog': 1 } })],
+    tokens: [makeToken('root@pam!mcp', { '/': { ...PVE_AUDITOR, 'Sys.Syslog': 1 }, '/nodes': { 'Sys.Modify': 1 } })],
   }));
 
   it('get_vms pages through all 5,000 guests within budget, from one upstream request', async () => {

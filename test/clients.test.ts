@@ -24,7 +24,8 @@ let fake: FakeProxmox;
 let env: Record<string, string>;
 beforeAll(async () => {
   fake = await startFakeProxmox();
-  env = fakeEnv(fake);
+  // Every tool listed, including the two this auditor token lacks a privilege for.
+  env = fakeEnv(fake, { PROXMOX_MCP_UNUSABLE_TOOLS: 'show' });
 });
 afterAll(async () => {
   await fake.close();

@@ -53,8 +53,12 @@ describe('proxmox-mcp doctor', () => {
     const r = await doctor(fakeEnv(fake));
     expect(r.stdout).toBe('');
     const v = verdicts(r.stderr);
-    expect(Object.keys(v)).toEqual(['configuration', 'tls mode', 'reachability', 'tls', 'authentication', 'release', 'token privileges']);
-    expect(Object.entries(v).filter(([k]) => k !== 'release').every(([, verdict]) => verdict === 'PASS')).toBe(true);
+    expect(Object.keys(v).slice(0, 7)).toEqual(['configuration', 'tls mode', 'reachability', 'tls', 'authentication', 'release', 'token privileges']);
+    expect(Object.entries(v).filter(([k]) => k !== 'release' && !k.startsWith('toolset ')).every(([, verdict]) => verdict === 'PASS')).toBe(true);
+    // PVEAuditor lacks Sys.Modify (pending updates) and Sys.Syslog (cluster log): a warning each, never a failure.
+    expect(Object.keys(v).filter((k) => k.startsWith('toolset '))).toHaveLength(11);
+    expect(v['toolset nodes']).toBe('WARN');
+    expect(r.stderr).toMatch(/toolset nodes +7 of 8 usable \(get_nodes, [^)]*\); not usable: get_node_updates: grant Sys\.Modify on \/nodes\/\{node\}/);
     // The fake may run another release than the pinned one: that is a warning, never a failure.
     expect(v.release).toMatch(/^(PASS|WARN)$/);
     expect(r.stderr).toMatch(/verdict: ready/);
@@ -186,6 +190,11 @@ describe('proxmox-mcp doctor for Proxmox Backup Server', () => {
       authentication: 'PASS',
       release: 'PASS',
       'token privileges': 'PASS',
+      // Judged on the Backup Server's own ACL tree, toolset by toolset.
+      'toolset backup': 'PASS',
+      'toolset nodes': 'PASS',
+      'toolset storage': 'PASS',
+      'toolset tasks': 'PASS',
     });
     expect(r.stderr).toMatch(/Proxmox Backup Server 4\.0\.14; API pinned from the schema file of 2026-07 \("npm run spec:pull -- --api pbs --from 127\.0\.0\.1"/);
     expect(r.status).toBe(0);

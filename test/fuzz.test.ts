@@ -130,7 +130,7 @@ describe('fuzzing every tool over stdio', () => {
 
   beforeAll(async () => {
     fake = await startFakeProxmox();
-    mcp = await connect(fakeEnv(fake, { PROXMOX_RATE_LIMIT: '1000000', PROXMOX_TIMEOUT_MS: '3000', PROXMOX_CALL_TIMEOUT_MS: '5000' }));
+    mcp = await connect(fakeEnv(fake, { PROXMOX_MCP_UNUSABLE_TOOLS: 'show', PROXMOX_RATE_LIMIT: '1000000', PROXMOX_TIMEOUT_MS: '3000', PROXMOX_CALL_TIMEOUT_MS: '5000' }));
     tools = (await mcp.client.listTools()).tools as typeof tools;
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { compileManifest, ManifestError } from '../src/manifest/compile.js';
 const spec: unknown = JSON.parse(readFileSync(new URL('../spec/proxmox-ve.openapi.json', import.meta.url), 'utf8'));
 
 function tool(body: string): string {
-  return `version: 1\ntools:\n  - name: t_one\n    title: One\n    description: A test tool that reads one thing from Proxmox.\n    privilege: Sys.Audit\n${body}`;
+  return `version: 1\ntools:\n  - name: t_one\n    title: One\n    description: A test tool that reads one thing from Proxmox.\n    toolset: cluster\n${body}`;
 }
 
 function problems(yaml: string): string[] {
@@ -109,7 +109,7 @@ describe('compileManifest', () => {
 
   it('refuses duplicate names and malformed YAML', () => {
     const one = tool('    path: /nodes\n');
-    const twice = `${one}  - name: t_one\n    title: Two\n    description: The same name again, which must be refused.\n    privilege: Sys.Audit\n    path: /version\n`;
+    const twice = `${one}  - name: t_one\n    title: Two\n    description: The same name again, which must be refused.\n    privilege: Sys.Audit\n    toolset: cluster\n    path: /version\n`;
     expect(problems(twice).join('\n')).toMatch(/tools\.yaml:\d+: tool "t_one": name: is used by an earlier tool/);
     expect(problems('version: 1\ntools: [\n').join('\n')).toMatch(/^tools\.yaml:\d+:/);
   });

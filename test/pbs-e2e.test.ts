@@ -262,18 +262,32 @@ describe('Proxmox Backup Server tokens', () => {
     }
   });
 
-  it('a DatastoreAudit-only token sees its datastores; the server status is refused with the grant to add', async () => {
+  it('a DatastoreAudit-only token sees its datastores; the tools it cannot use are not listed, or refused with the grant to add', async () => {
     const token = pbsToken('audit@pbs!ds', { '/datastore': { ...DATASTORE_AUDIT } });
     const fake = await startFakePbs({ tokens: [token] });
-    const mcp = await connect(fakeEnv(fake, { PROXMOX_SERVICE: 'PBS' }));
+    // Judged on the Backup Server's own ACL tree (/datastore, /system, /remote): not on Proxmox VE's.
+    const hidden = await connect(fakeEnv(fake, { PROXMOX_SERVICE: 'PBS' }));
     try {
-      expect(items(await call(mcp.client, 'pbs_list_datastores')).map((d) => d.store)).toEqual(['offsite', 'store1']);
-      const r = await call(mcp.client, 'pbs_node_status', NODE);
+      const names = (await hidden.client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('pbs_list_datastores');
+      expect(names).toContain('pbs_list_snapshots');
+      expect(names).not.toContain('pbs_node_status');
+      expect(names).not.toContain('pbs_list_remotes');
+      expect(items(await call(hidden.client, 'pbs_list_datastores')).map((d) => d.store)).toEqual(['offsite', 'store1']);
+      expect(hidden.stderr()).toMatch(/tool\(s\) not listed: this token lacks what they need \([^)]*pbs_node_status/);
+    } finally {
+      await hidden.close();
+    }
+    const shown = await connect(fakeEnv(fake, { PROXMOX_SERVICE: 'PBS', PROXMOX_MCP_UNUSABLE_TOOLS: 'show' }));
+    try {
+      const status = (await shown.client.listTools()).tools.find((t) => t.name === 'pbs_node_status');
+      expect(status?.description).toMatch(/Not usable with this token: it lacks Sys\.Audit on \/system/);
+      const r = await call(shown.client, 'pbs_node_status', NODE);
       expect(r.isError).toBe(true);
       expect(r.text).toMatch(/Permission denied.*Sys\.Audit.*the Audit role/);
-      expect(items(await call(mcp.client, 'pbs_list_remotes'))).toEqual([]);
+      expect(items(await call(shown.client, 'pbs_list_remotes'))).toEqual([]);
     } finally {
-      await mcp.close();
+      await shown.close();
       await fake.close();
     }
   });

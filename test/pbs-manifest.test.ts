@@ -13,7 +13,7 @@ const pbsSpec = JSON.parse(read('spec/proxmox-backup.openapi.json')) as { paths:
 const pveSpec: unknown = JSON.parse(read('spec/proxmox-ve.openapi.json'));
 
 function tool(path: string, params = ''): string {
-  return `version: 1\ntools:\n  - name: pbs_one\n    title: One\n    description: A test tool that reads one thing from the backup server.\n    privilege: Datastore.Audit\n    path: ${path}\n${params}`;
+  return `version: 1\ntools:\n  - name: pbs_one\n    title: One\n    description: A test tool that reads one thing from the backup server.\n    toolset: backup\n    privilege: Datastore.Audit\n    path: ${path}\n${params}`;
 }
 
 function problems(yaml: string, spec: unknown = pbsSpec): string[] {

@@ -119,12 +119,14 @@ tools:
     description: Every alpha row the fixture host lists.
     path: /alpha
     privilege: Sys.Audit
+    toolset: cluster
     output: { shape: list }
   - name: beta_tool
     title: Beta
     description: Every beta row of one node of the fixture host.
     path: /nodes/{node}/beta
     privilege: Sys.Audit
+    toolset: cluster
     params:
       node: {}
       max: { in: query, upstream: limit }
@@ -136,6 +138,7 @@ tools:
     description: The one gamma record of the fixture host.
     path: /gamma
     privilege: Sys.Audit
+    toolset: cluster
     output: { shape: record }
 `;
 

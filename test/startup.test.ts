@@ -61,7 +61,7 @@ describe('start-up refuses bad configuration', () => {
   it('refuses a custom manifest that does not check, naming tool and line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pmcp-'));
     const file = join(dir, 'tools.yaml');
-    writeFileSync(file, 'version: 1\ntools:\n  - name: bad_tool\n    title: Bad\n    description: A tool whose path does not exist anywhere.\n    path: /nodes/{node}/nothing\n    privilege: Sys.Audit\n');
+    writeFileSync(file, 'version: 1\ntools:\n  - name: bad_tool\n    title: Bad\n    description: A tool whose path does not exist anywhere.\n    path: /nodes/{node}/nothing\n    privilege: Sys.Audit\n    toolset: cluster\n');
     const r = start({ ...GOOD, PROXMOX_MCP_TOOLS: file });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/tools\.yaml:6: tool "bad_tool": path: \/nodes\/\{node\}\/nothing is not a GET operation/);

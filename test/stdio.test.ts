@@ -68,7 +68,8 @@ let fake: FakeProxmox;
 let env: Record<string, string>;
 beforeAll(async () => {
   fake = await startFakeProxmox();
-  env = fakeEnv(fake);
+  // Every tool listed, including the two this auditor token lacks a privilege for.
+  env = fakeEnv(fake, { PROXMOX_MCP_UNUSABLE_TOOLS: 'show' });
 });
 afterAll(async () => {
   await fake.close();
@@ -178,19 +179,17 @@ describe('end of input', () => {
     expect(offline.isError).toBe(true);
   });
 
-  it('says nothing of the token when input ends before its privilege check is answered', async () => {
-    // The call outlasts the moment the check starts (300 ms after start-up), and input ends while
-    // the check is still waiting for its answer.
-    fake.setFault('/access/permissions', { kind: 'slow', ms: 3000 });
-    fake.setFault('/nodes', { kind: 'slow', ms: 700 });
+  it('waits for the token\'s privileges at most 3 s, then lists every tool and answers what came meanwhile', async () => {
+    // Input ends while the start-up check is still waiting for its answer.
+    fake.setFault('/access/permissions', { kind: 'slow', ms: 6000 });
     try {
       const call = line({ id: 3, method: 'tools/call', params: { name: 'get_nodes', arguments: {} } });
-      const r = await pipeThrough({ ...env, PROXMOX_LOG_LEVEL: 'DEBUG' }, initialize(1, '2025-06-18') + initialized + toolsList(2) + call);
+      const r = await pipeThrough(env, initialize(1, '2025-06-18') + initialized + toolsList(2) + call);
       expect(r.code).toBe(0);
       expect(r.answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
-      expect(r.ms).toBeLessThan(2500);
+      expect(r.ms).toBeLessThan(5500);
+      expect(r.stderr).toMatch(/could not read the token's privileges \(timeout[^)]*\); every chosen tool is listed/);
       expect(r.stderr).toMatch(/serving \d+ read-only tools/);
-      expect(r.stderr).not.toMatch(/token|WARNING/i);
     } finally {
       fake.clearFaults();
     }

@@ -132,7 +132,9 @@ describe('checkTokenPrivileges', () => {
       1000,
       pve,
     );
-    expect(check).toEqual({ ok: true, excess: [] });
+    expect(check).toMatchObject({ ok: true, excess: [] });
+    expect(check.privileges?.holds('/nodes/pve1', 'Sys.Syslog')).toBe(true);
+    expect(check.privileges?.holds('/', 'Sys.Modify')).toBe(false);
   });
 
   it('names every write privilege by path, sorted', async () => {

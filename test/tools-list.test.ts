@@ -1,14 +1,15 @@
 // The whole tool surface, as a host sees it, is committed: any change to a name, description,
 // schema or annotation shows up in review. Update deliberately with `npx vitest run -u`.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
+import { makeToken, PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 import { connect, fakeEnv, type Connected } from './support/mcp.js';
 
 let fake: FakeProxmox;
 let mcp: Connected;
 
 beforeAll(async () => {
-  fake = await startFakeProxmox();
+  // A token that can use every tool, so that every tool is listed (tools a token cannot use are not).
+  fake = await startFakeProxmox({ tokens: [makeToken('root@pam!mcp', { '/': { ...PVE_AUDITOR, 'Sys.Modify': 1, 'Sys.Syslog': 1 } })] });
   mcp = await connect(fakeEnv(fake));
 });
 afterAll(async () => {

@@ -15,6 +15,7 @@ const EXTRA = `
       that a tool needs nothing but YAML.
     path: /nodes/{node}/apt/versions
     privilege: Sys.Audit
+    toolset: cluster
     params:
       node: { description: Node name. }
       package: { in: filter, field: Package, schema: { type: string, maxLength: 64 } }

@@ -2,9 +2,11 @@
 // ProxmoxMCP server (PROXMOX_MCP_CONFIG) for anything the variables leave unset. Never from tool arguments.
 import { readFileSync, statSync } from 'node:fs';
 import type { LogLevel } from '../logger.js';
+import { nameList, type ToolChoice } from '../manifest/toolsets.js';
 import { API_DESCRIPTIONS, DEFAULT_API, apiForService, type ApiDescription } from '../proxmox/api/index.js';
 import { FINGERPRINT_FORM, parseFingerprint } from '../proxmox/fingerprint.js';
 import { tokenIdProblem } from '../secrets.js';
+import { loadClusters, type ClusterSettings } from './clusters.js';
 
 /** How to reach and trust a Proxmox host: what the server, doctor and spec:pull share. */
 export interface ConnectionSettings {
@@ -37,6 +39,14 @@ export interface Config extends ConnectionSettings {
   maxArgumentBytes: number;
   /** Another manifest instead of the built-in one. */
   toolsFile: string | undefined;
+  /** A manifest whose tools are added to (or replace) the built-in ones. */
+  extraToolsFile: string | undefined;
+  /** Toolsets and single tools to list. */
+  tools: ToolChoice;
+  /** Tools the token cannot use: left out of tools/list, or listed with what is missing. */
+  unusableTools: 'hide' | 'show';
+  /** Every cluster served, the default first; the top-level connection settings are the default's. */
+  clusters: ClusterSettings[];
 }
 
 export class ConfigError extends Error {
@@ -121,6 +131,17 @@ const LEVELS: Record<string, LogLevel> = {
 // A host name or an IP address, optionally in brackets for IPv6: never a URL or a path.
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/;
 
+function toolChoice(get: (name: string) => string | undefined): ToolChoice {
+  const sets = get('PROXMOX_MCP_TOOLSETS');
+  return { toolsets: sets === undefined ? undefined : nameList(sets), allow: nameList(get('PROXMOX_MCP_TOOLS_ALLOW')), deny: nameList(get('PROXMOX_MCP_TOOLS_DENY')) };
+}
+
+function unusableTools(value: string | undefined): 'hide' | 'show' {
+  const v = (value ?? 'hide').trim().toLowerCase();
+  if (v === 'hide' || v === 'show') return v;
+  throw new ConfigError(`PROXMOX_MCP_UNUSABLE_TOOLS must be hide or show (got "${value ?? ''}")`);
+}
+
 function settingReader(env: Env): (name: string) => string | undefined {
   return (name) => {
     const v = env[name];
@@ -187,6 +208,23 @@ function readSecretSetting(env: Env, name: SecretSetting, warnings: string[]): s
 }
 
 export function loadConfig(env: Env = process.env): Config {
+  const get = settingReader(env);
+  const clustersFile = get('PROXMOX_MCP_CLUSTERS');
+  if (clustersFile === undefined) {
+    const single = loadSingleCluster(env);
+    return { ...single, clusters: [{ name: 'default', api: single.api, host: single.host, port: single.port, tokenId: single.tokenId, tokenSecret: single.tokenSecret, verifySsl: single.verifySsl, caFile: single.caFile, fingerprint: single.fingerprint }] };
+  }
+  const warnings: string[] = [];
+  const clusters = loadClusters(clustersFile, env, warnings, (message) => new ConfigError(message));
+  const first = clusters[0];
+  if (first === undefined) throw new ConfigError('PROXMOX_MCP_CLUSTERS: no cluster');
+  // The single-cluster variables do not apply: each cluster's entry says how to reach it.
+  const rest = loadSingleCluster({ ...env, PROXMOX_HOST: first.host, PROXMOX_TOKEN_ID: first.tokenId, PROXMOX_TOKEN_SECRET: first.tokenSecret, PROXMOX_TOKEN_SECRET_FILE: undefined, PROXMOX_SERVICE: first.api.service, PROXMOX_MCP_CONFIG: undefined });
+  const { api, host, port, tokenId, tokenSecret, verifySsl, caFile, fingerprint } = first;
+  return { ...rest, api, host, port, tokenId, tokenSecret, verifySsl, caFile, fingerprint, warnings: [...rest.warnings, ...warnings], clusters };
+}
+
+function loadSingleCluster(env: Env): Omit<Config, 'clusters'> {
   const file = fileSettings(env);
   const get = settingReader(env);
   const warnings: string[] = [];
@@ -239,5 +277,8 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: int('PROXMOX_RATE_LIMIT', 600, 1, 1_000_000),
     maxArgumentBytes: int('PROXMOX_MAX_ARGUMENT_BYTES', 4096, 64, 1_048_576),
     toolsFile: get('PROXMOX_MCP_TOOLS'),
+    extraToolsFile: get('PROXMOX_MCP_EXTRA_TOOLS'),
+    tools: toolChoice(get),
+    unusableTools: unusableTools(get('PROXMOX_MCP_UNUSABLE_TOOLS')),
   };
 }

@@ -7,28 +7,41 @@ import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js'
 import { DEFAULT_API } from '../proxmox/api/index.js';
 import { terminalLine } from '../logger.js';
 import { registerSecret } from '../secrets.js';
+import { loadTools } from '../manifest/load.js';
+import type { TokenPrivileges } from '../manifest/permissions.js';
+import { TOOLSETS } from '../manifest/toolsets.js';
+import { judgeTools } from '../tools/access.js';
 
 type Verdict = 'PASS' | 'WARN' | 'FAIL';
+type Report = (verdict: Verdict, check: string, detail: string) => void;
 
-export async function runDoctor(env: Record<string, string | undefined> = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Promise<number> {
-  const state = { failed: false };
-  // Every line may carry text from the host (a version, privilege names): made safe for a terminal here.
-  const report = (verdict: Verdict, check: string, detail: string): void => {
-    if (verdict === 'FAIL') state.failed = true;
-    write(`${verdict.padEnd(4)}  ${check.padEnd(18)} ${terminalLine(detail)}\n`);
-  };
-
-  let config: Config;
+/** Per toolset: which chosen tools this token can use, and what to grant for the others. */
+async function reportToolsets(config: Config, privileges: TokenPrivileges, report: Report): Promise<void> {
+  let tools;
   try {
-    config = loadConfig(env);
-    registerSecret(config.tokenSecret);
-    report('PASS', 'configuration', `${config.host}:${config.port} as ${config.tokenId}`);
+    tools = (await loadTools(config)).tools;
   } catch (error) {
-    report('FAIL', 'configuration', error instanceof ConfigError ? error.message : String(error));
-    return 1;
+    report('FAIL', 'tools', error instanceof Error ? error.message : String(error));
+    return;
   }
+  const judged = judgeTools(tools, privileges);
+  for (const set of TOOLSETS) {
+    const members = judged.filter((j) => j.tool.toolset === set);
+    if (members.length === 0) continue;
+    const unusable = members.filter((j) => j.missing !== undefined);
+    const usable = members.filter((j) => j.missing === undefined).map((j) => j.tool.name);
+    const grant = [...new Set(unusable.map((j) => j.missing))].join('; ');
+    const detail =
+      unusable.length === 0
+        ? `all ${members.length} usable: ${usable.join(', ')}`
+        : `${usable.length} of ${members.length} usable${usable.length > 0 ? ` (${usable.join(', ')})` : ''}; not usable: ${unusable.map((j) => j.tool.name).join(', ')}: grant ${grant}`;
+    report(unusable.length === 0 ? 'PASS' : 'WARN', `toolset ${set}`, detail);
+  }
+}
+
+/** The checks of one cluster's host: TLS, reachability, the token and its privileges, the release, the toolsets. */
+async function checkCluster(config: Config, report: Report): Promise<void> {
   const { api } = config;
-  for (const warning of config.warnings) report('WARN', 'secret file', warning);
   if (config.fingerprint !== undefined) report('PASS', 'tls mode', 'certificate pinned by PROXMOX_TLS_FINGERPRINT');
   else if (!config.verifySsl) report('WARN', 'tls mode', 'PROXMOX_VERIFY_SSL=false: the certificate is not verified; pin it with PROXMOX_TLS_FINGERPRINT');
   else report('PASS', 'tls mode', config.caFile ? `verified against ${config.caFile}` : 'verified against the system CAs');
@@ -47,7 +60,7 @@ export async function runDoctor(env: Record<string, string | undefined> = proces
             ? 'check PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET'
             : 'check PROXMOX_HOST, PROXMOX_PORT and the network path';
       report('FAIL', step, `${f.status ? `HTTP ${f.status} ` : ''}${f.message}: ${hint}`);
-      return 1;
+      return;
     }
     report('PASS', 'reachability', `answered at ${address}`);
     report('PASS', 'tls', 'certificate accepted');
@@ -68,8 +81,34 @@ export async function runDoctor(env: Record<string, string | undefined> = proces
     if (check.error !== undefined) report('WARN', 'token privileges', `could not be read (${check.error})`);
     else if (check.ok) report('PASS', 'token privileges', 'read-only (audit privileges only)');
     else report(config.requireReadonlyToken ? 'FAIL' : 'WARN', 'token privileges', describeExcess(config.tokenId, check.excess, api));
+    if (check.privileges !== undefined) await reportToolsets(config, check.privileges, report);
   } finally {
     await upstream.close();
+  }
+}
+
+export async function runDoctor(env: Record<string, string | undefined> = process.env, write: (line: string) => void = (l) => process.stderr.write(l)): Promise<number> {
+  const state = { failed: false };
+  // Every line may carry text from the host (a version, privilege names): made safe for a terminal here.
+  const report: Report = (verdict, check, detail) => {
+    if (verdict === 'FAIL') state.failed = true;
+    write(`${verdict.padEnd(4)}  ${check.padEnd(18)} ${terminalLine(detail)}\n`);
+  };
+
+  let config: Config;
+  try {
+    config = loadConfig(env);
+    registerSecret(config.tokenSecret);
+    report('PASS', 'configuration', `${config.host}:${config.port} as ${config.tokenId}`);
+  } catch (error) {
+    report('FAIL', 'configuration', error instanceof ConfigError ? error.message : String(error));
+    return 1;
+  }
+  for (const warning of config.warnings) report('WARN', 'secret file', warning);
+  // Each cluster on its own: one that fails its checks does not stop the others'.
+  for (const cluster of config.clusters) {
+    if (config.clusters.length > 1) write(`cluster ${cluster.name}:\n`);
+    await checkCluster({ ...config, ...cluster }, report);
   }
   write(state.failed ? 'verdict: problems found (see FAIL lines)\n' : 'verdict: ready\n');
   return state.failed ? 1 : 0;

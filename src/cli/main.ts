@@ -3,12 +3,10 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { redactText, stripUnsafe } from '../sanitize.js';
-import { loadManifest } from '../manifest/load.js';
 import { SERVER_VERSION } from '../mcp/server.js';
-import { createProxmoxApp, createUpstreamFor } from '../app.js';
+import { prepareApp, StartupError, type PreparedApp, type PrepareOptions } from '../app.js';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { StdioLines } from '../mcp/stdio.js';
-import { checkTokenPrivileges, judgeTokenCheck } from '../proxmox/token-check.js';
 
 const USAGE = `proxmox-mcp ${SERVER_VERSION}: a read-only MCP server for Proxmox (stdio)
 
@@ -42,55 +40,47 @@ function warnAboutTls(config: Config, logger: Logger): void {
   }
 }
 
+/** Start-up common to both transports (src/app.ts prepareApp); its refusals end the process with their code. */
+async function prepare(config: Config, logger: Logger, options: PrepareOptions): Promise<PreparedApp | undefined> {
+  try {
+    return await prepareApp(config, logger, options);
+  } catch (error) {
+    if (error instanceof StartupError) fail(error.message, error.exitCode);
+    throw error;
+  }
+}
+
 async function serve(): Promise<void> {
   const config = readConfig();
   const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret] });
   for (const warning of config.warnings) logger.warn(warning);
   warnAboutTls(config, logger);
-  let manifest;
-  try {
-    manifest = await loadManifest(config.toolsFile, config.api);
-  } catch (error) {
-    fail(error instanceof Error ? error.message : String(error), 2);
-  }
-  const app = createProxmoxApp(config, manifest, logger);
-
-  let closing = false;
-  const tokenCheck = async (): Promise<void> => {
-    const check = await checkTokenPrivileges(app.upstream, config.requestTimeoutMs, config.api);
-    // Input ended while the check was running: stopping cut its request, which says nothing of the token.
-    if (closing) return;
-    const verdict = judgeTokenCheck(check, config.tokenId, config.requireReadonlyToken, config.api);
-    if (verdict.refuse !== undefined) fail(verdict.refuse, 3);
-    if (verdict.warn !== undefined) logger.warn(verdict.warn);
-    else logger.debug('token privileges: read-only');
+  const stopping = new AbortController();
+  const state: { stop?: () => Promise<void>; closing: boolean } = { closing: false };
+  const shutdown = (): void => {
+    if (state.closing) return;
+    state.closing = true;
+    stopping.abort();
+    void (state.stop?.() ?? Promise.resolve()).finally(() => process.exit(0));
   };
-  // With the strict setting nothing is served before the check passes; otherwise it must not delay start-up.
-  if (config.requireReadonlyToken) await tokenCheck();
+  // From the start: a signal during the privilege check stops its request too.
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  const prepared = await prepare(config, logger, { signal: stopping.signal });
+  if (prepared === undefined || state.closing) return;
+  const { app } = prepared;
 
   // The wire closes at the end of input, once the answers in flight are sent (or the call timeout passed).
   const wire = new StdioLines({ drainMs: config.callTimeoutMs + 1000, warn: (text) => { logger.warn(text); } });
   const connection = serveStdio(app.createServer, { transport: wire, onerror: (error) => { logger.debug(error.message); } });
-  const shutdown = (): void => {
-    if (closing) return;
-    closing = true;
-    void connection
-      .close()
-      .then(() => app.close())
-      .finally(() => process.exit(0));
-  };
+  state.stop = () => connection.close().then(() => app.close());
   void wire.closed.then(shutdown);
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-  logger.info(`serving ${manifest.tools.length} read-only tools for ${config.host}:${config.port} over stdio`);
-  // After the host's first requests (initialize, tools/list) have been answered. The check also
-  // opens the connection the first call will reuse.
-  if (!config.requireReadonlyToken) setTimeout(() => void tokenCheck(), 300);
+  logger.info(`serving ${prepared.listed} read-only tools for ${prepared.where} over stdio`);
 }
 
 async function serveHttp(): Promise<void> {
   const config = readConfig();
-  const { loadHttpConfig, runHttp } = await import('../mcp/http.js');
+  const { createAnswerTracker, loadHttpConfig, runHttp } = await import('../mcp/http.js');
   let http;
   try {
     http = loadHttpConfig(config);
@@ -102,27 +92,16 @@ async function serveHttp(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, secrets: [config.tokenSecret, ...http.tokens] });
   for (const warning of config.warnings) logger.warn(warning);
   warnAboutTls(config, logger);
-  let manifest;
+  // Readiness: any answer Proxmox gives a call counts, so a busy server never probes.
+  const answers = createAnswerTracker();
+  const prepared = await prepare(config, logger, { wrap: answers.track });
+  if (prepared === undefined) return;
   try {
-    manifest = await loadManifest(config.toolsFile, config.api);
+    await runHttp({ config, http, logger, app: prepared.app, lastAnswer: answers.lastAnswer }, prepared);
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error), 2);
-  }
-  const upstream = createUpstreamFor(config, manifest);
-  const tokenCheck = async (): Promise<void> => {
-    const check = await checkTokenPrivileges(upstream, config.requestTimeoutMs, config.api);
-    const verdict = judgeTokenCheck(check, config.tokenId, config.requireReadonlyToken, config.api);
-    if (verdict.refuse !== undefined) fail(verdict.refuse, 3);
-    if (verdict.warn !== undefined) logger.warn(verdict.warn);
-  };
-  // With the strict setting nothing is served before the check passes.
-  if (config.requireReadonlyToken) await tokenCheck();
-  try {
-    await runHttp(config, http, manifest, logger, upstream);
-  } catch (error) {
+    await prepared.app.close();
     fail(`cannot listen on ${http.host}:${http.port}: ${error instanceof Error ? error.message : String(error)}`, 1);
   }
-  if (!config.requireReadonlyToken) void tokenCheck();
 }
 
 /** Runs the CLI. */

@@ -5,6 +5,8 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { DEFAULT_API, apiById, deniedReason, type ApiDescription } from '../proxmox/api/index.js';
 import { manifestSchema } from './schema.js';
+import type { Toolset } from './toolsets.js';
+import { describeCheck, isPrivilegeName, permissionCheck, privilegeDisagreement, type ToolPermission } from './permissions.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type TypeName = 'bool' | 'int' | 'number' | 'tags' | 'list' | 'bytes' | 'rate' | 'percent' | 'pct' | 'duration' | 'epoch' | 'text';
@@ -86,8 +88,12 @@ export interface CompiledTool {
   name: string;
   title: string;
   description: string;
+  toolset: Toolset;
   path: string;
+  /** For people: what the token needs (the pinned API's check, or what each row of a filtered list needs). */
   privilege: string;
+  /** The same, for the server to judge against the token's privileges. */
+  permission: ToolPermission;
   /** All four, stated: hosts differ in which they read. */
   annotations: { readOnlyHint: true; destructiveHint: false; idempotentHint: true; openWorldHint: boolean };
   /** What hosts are shown: the argument schema without length limits and patterns, which cost tokens on every turn. */
@@ -100,6 +106,8 @@ export interface CompiledTool {
   params: CompiledParam[];
   fixedQuery: Record<string, string>;
   output: OutputSpec;
+  /** A built-in tool that is not an entry of tools.yaml: the `api` toolset's (src/tools/api-reader.ts), or get_clusters. */
+  generic?: 'get' | 'find' | 'clusters';
 }
 
 export interface CompiledManifest {
@@ -132,6 +140,7 @@ interface SpecParameter {
 interface SpecOperation {
   parameters?: SpecParameter[];
   responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }>;
+  'x-pve-permissions'?: unknown;
 }
 interface SpecDoc {
   paths: Record<string, { get?: SpecOperation } | undefined>;
@@ -204,8 +213,9 @@ interface RawTool {
   name: string;
   title: string;
   description: string;
+  toolset: Toolset;
   path: string;
-  privilege: string;
+  privilege?: string;
   open_world?: boolean;
   query?: Record<string, string | number | boolean>;
   params?: Record<string, RawParam>;
@@ -274,7 +284,7 @@ function wideningProblems(tool: JsonSchema, spec: JsonSchema): string[] {
   return problems;
 }
 
-function location(lines: LineCounter, doc: ReturnType<typeof parseDocument>, path: (string | number)[], file: string): string {
+function location(file: string, lines: LineCounter, doc: ReturnType<typeof parseDocument>, path: (string | number)[]): string {
   for (let i = path.length; i >= 0; i--) {
     const node: unknown = doc.getIn(path.slice(0, i), true);
     if (isNode(node) && node.range) {
@@ -405,8 +415,8 @@ function conventions(output: RawOutput, returned: Record<string, JsonSchema>, pr
   return { types, kinds, sortBy };
 }
 
-export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API): CompiledManifest {
-  const file = api.manifestFile;
+/** `file` names the manifest in every problem (with the line): the API's own manifest, or an operator's file. */
+export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API, file = api.manifestFile): CompiledManifest {
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -424,7 +434,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
         const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
         const toolIndex = path[0] === 'tools' && typeof path[1] === 'number' ? path[1] : undefined;
         const toolName = toolIndex === undefined ? undefined : (raw as RawManifest).tools[toolIndex]?.name;
-        const where = location(lines, doc, path, file);
+        const where = location(file, lines, doc, path);
         const what = toolName === undefined ? '' : `tool "${toolName}": `;
         const field = path.slice(toolName === undefined ? 0 : 2).join('.');
         return `${where}: ${what}${field === '' ? '' : `${field} `}${e.message ?? 'is invalid'}${e.params.additionalProperty ? ` ("${String(e.params.additionalProperty)}")` : ''}`;
@@ -439,7 +449,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
   const tools: CompiledTool[] = [];
 
   manifest.tools.forEach((t, index) => {
-    const at = (...rest: (string | number)[]): string => `${location(lines, doc, ['tools', index, ...rest], file)}: tool "${t.name}"`;
+    const at = (...rest: (string | number)[]): string => `${location(file, lines, doc, ['tools', index, ...rest])}: tool "${t.name}"`;
     const problem = (field: (string | number)[], message: string): void => {
       problems.push(`${at(...field)}: ${field.join('.')}: ${message}`);
     };
@@ -452,6 +462,23 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
     if (op === undefined) {
       problem(['path'], `${t.path} is not a GET operation in the pinned ${api.product} API (${api.specFile})`);
       return;
+    }
+    // The privilege comes from the pinned API's own check; a hand-written one must agree with it.
+    // Where the endpoint lets every token in and filters rows instead, tools.yaml says what a row needs.
+    const check = permissionCheck(op['x-pve-permissions']);
+    const permission: ToolPermission = {};
+    let privilege: string;
+    if (check !== undefined) {
+      permission.check = check;
+      privilege = describeCheck(check);
+      const disagreement = t.privilege === undefined ? undefined : privilegeDisagreement(t.privilege, check);
+      if (disagreement !== undefined) problem(['privilege'], disagreement);
+    } else if (t.privilege !== undefined && isPrivilegeName(t.privilege)) {
+      permission.rows = t.privilege;
+      privilege = `${t.privilege}, per ${t.output?.shape === 'list' ? 'row' : 'object'}`;
+    } else {
+      if (t.privilege !== undefined) problem(['privilege'], `"${t.privilege}" is not a privilege name (such as VM.Audit); the pinned API lets any token call ${t.path}, so leave privilege out or name what its rows need`);
+      privilege = 'any token';
     }
     const specParams = new Map((op.parameters ?? []).map((p) => [`${p.in}:${p.name}`, p]));
     const templateVars = [...t.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
@@ -621,8 +648,10 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
       name: t.name,
       title: t.title,
       description: t.description.trim(),
+      toolset: t.toolset,
       path: t.path,
-      privilege: t.privilege,
+      privilege,
+      permission,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: t.open_world ?? true },
       inputSchema: listed(inputSchema),
       argumentSchema,

@@ -1,4 +1,6 @@
 // The JSON Schema of `tools.yaml` itself (format: docs/manifest.md).
+import { TOOLSETS } from './toolsets.js';
+
 const name = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' } as const;
 const fieldName = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } as const;
 const scalar = { type: ['string', 'number', 'boolean'] } as const;
@@ -16,11 +18,12 @@ export const manifestSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'title', 'description', 'path', 'privilege'],
+        required: ['name', 'title', 'description', 'toolset', 'path'],
         properties: {
           name,
           title: { type: 'string', minLength: 1, maxLength: 60 },
           description: { type: 'string', minLength: 20, maxLength: 400 },
+          toolset: { enum: TOOLSETS.filter((t) => t !== 'api') },
           path: { type: 'string', pattern: '^(/[A-Za-z0-9_.{}-]+)+$' },
           privilege: { type: 'string', minLength: 1, maxLength: 80 },
           open_world: { type: 'boolean' },

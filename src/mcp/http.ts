@@ -24,11 +24,8 @@ import {
 } from '@modelcontextprotocol/server';
 import { ConfigError, type Config } from '../cli/config.js';
 import type { Logger } from '../logger.js';
-import type { CompiledManifest } from '../manifest/compile.js';
-import type { Upstream } from '../proxmox/client.js';
-import { createRuntime } from '../tools/runtime.js';
-import { createUpstreamFor } from '../app.js';
-import { createServerFactory } from './server.js';
+import type { Upstream, UpstreamResult } from '../proxmox/client.js';
+import type { ProxmoxApp } from '../app.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -255,13 +252,35 @@ async function sendWebResponse(res: ServerResponse, response: Response, signal?:
   res.end();
 }
 
+/** When Proxmox last answered: every client it wraps counts its successful answers. */
+export function createAnswerTracker(): { track: (upstream: Upstream) => Upstream; lastAnswer: () => number } {
+  let last = 0;
+  const seen = (result: UpstreamResult): UpstreamResult => {
+    if (result.ok) last = Date.now();
+    return result;
+  };
+  return {
+    track: (upstream) => ({
+      get: async (request) => seen(await upstream.get(request)),
+      read: async (path, signal) => seen(await upstream.read(path, signal)),
+      close: () => upstream.close(),
+    }),
+    lastAnswer: () => last,
+  };
+}
+
 export interface HttpDeps {
   config: Config;
   http: HttpConfig;
-  manifest: CompiledManifest;
   logger: Logger;
-  /** Tests inject the upstream client; otherwise one is made from the configuration. */
-  upstream?: Upstream;
+  /**
+   * The prepared app (src/app.ts prepareApp), as stdio serves it: its factory makes the McpServer of
+   * each request, its default cluster's client answers /readyz probes, and closing it closes every
+   * client.
+   */
+  app: Pick<ProxmoxApp, 'createServer' | 'upstream' | 'close'>;
+  /** When Proxmox last answered a call (createAnswerTracker); without it /readyz always probes. */
+  lastAnswer?: () => number;
 }
 
 export interface RunningHttpServer {
@@ -272,21 +291,9 @@ export interface RunningHttpServer {
   close(drainMs: number): Promise<void>;
 }
 
-export async function startHttpServer({ config, http, manifest, logger, upstream: given }: HttpDeps): Promise<RunningHttpServer> {
-  const upstream = given ?? createUpstreamFor(config, manifest);
-  let lastAnswer = 0;
-  // Readiness: any answer Proxmox gives a call counts, so a busy server never probes.
-  const tracked: Upstream = {
-    ...upstream,
-    get: async (request) => {
-      const result = await upstream.get(request);
-      if (result.ok) lastAnswer = Date.now();
-      return result;
-    },
-  };
-  const runtime = createRuntime(tracked, config, logger);
+export async function startHttpServer({ config, http, logger, app, lastAnswer = () => 0 }: HttpDeps): Promise<RunningHttpServer> {
   // Schemas and compiled validators once; per request only McpServer and its registration loop.
-  const handler: McpHttpHandler = createMcpHandler(createServerFactory({ manifest, runtime, logger }), {
+  const handler: McpHttpHandler = createMcpHandler(app.createServer, {
     maxRequestBodySize: http.maxBodyBytes,
     onerror: (error) => {
       logger.debug(`mcp handler: ${error.message}`);
@@ -300,9 +307,9 @@ export async function startHttpServer({ config, http, manifest, logger, upstream
 
   let probe: Promise<boolean> | undefined;
   const ready = async (): Promise<boolean> => {
-    if (Date.now() - lastAnswer < http.readyIntervalMs) return true;
-    probe ??= tracked
-      .get({ template: config.api.versionPath, path: {}, query: {}, signal: AbortSignal.timeout(Math.min(config.requestTimeoutMs, 5000)) })
+    if (Date.now() - lastAnswer() < http.readyIntervalMs) return true;
+    probe ??= app.upstream
+      .read(config.api.versionPath, AbortSignal.timeout(Math.min(config.requestTimeoutMs, 5000)))
       .then((r) => r.ok)
       .finally(() => {
         probe = undefined;
@@ -455,16 +462,17 @@ export async function startHttpServer({ config, http, manifest, logger, upstream
       }
       server.closeAllConnections();
       await handler.close();
-      await upstream.close();
+      await app.close();
     },
   };
 }
 
 /** `proxmox-mcp http`: serves until SIGTERM or SIGINT, then drains and exits 0. */
-export async function runHttp(config: Config, http: HttpConfig, manifest: CompiledManifest, logger: Logger, upstream?: Upstream): Promise<void> {
-  const running = await startHttpServer({ config, http, manifest, logger, ...(upstream === undefined ? {} : { upstream }) });
+export async function runHttp(deps: HttpDeps, shown: { listed: number; where: string }): Promise<void> {
+  const { config, http, logger } = deps;
+  const running = await startHttpServer(deps);
   logger.info(
-    `serving ${manifest.tools.length} read-only tools for ${config.host}:${config.port} at ${running.url} (${http.tokens.length > 0 ? `${http.tokens.length} bearer token(s)` : 'no bearer token: loopback only'})`,
+    `serving ${shown.listed} read-only tools for ${shown.where} at ${running.url} (${http.tokens.length > 0 ? `${http.tokens.length} bearer token(s)` : 'no bearer token: loopback only'})`,
   );
   if (!isLoopback(http.host) && http.tls === undefined) {
     logger.warn('listening beyond loopback without TLS: bearer tokens cross the network in clear. Put a TLS reverse proxy in front, or set PROXMOX_MCP_HTTP_CERT and PROXMOX_MCP_HTTP_KEY.');

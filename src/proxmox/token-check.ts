@@ -1,30 +1,34 @@
-// A token should only be able to look. This reads the token's own privileges and names every one
-// that could change something (power, modify, allocate, migrate, console...).
+// A token should only be able to look. The token's own privileges are read once at start-up: this
+// names every one that could change something (power, modify, allocate, migrate, console...), and
+// the catalogue uses the same answer to leave out what the token cannot use (src/tools/access.ts).
 import type { ApiDescription } from './api/index.js';
 import type { Upstream } from './client.js';
+import { TokenPrivileges } from '../manifest/permissions.js';
 
 export interface TokenCheck {
   ok: boolean;
   /** `path: Priv, Priv` for each path holding a privilege beyond auditing. */
   excess: string[];
   error?: string;
+  /** What the token holds, when it could be read. */
+  privileges?: TokenPrivileges;
+}
+
+export function excessPrivileges(privileges: TokenPrivileges, api: ApiDescription): string[] {
+  const excess: string[] = [];
+  for (const [path, privs] of privileges.entries()) {
+    const bad = privs.filter((priv) => !api.readOnlyPrivilege.test(priv));
+    if (bad.length > 0) excess.push(`${path}: ${bad.join(', ')}`);
+  }
+  return excess;
 }
 
 export async function checkTokenPrivileges(upstream: Upstream, timeoutMs: number, api: ApiDescription): Promise<TokenCheck> {
   const res = await upstream.read(api.permissionsPath, AbortSignal.timeout(timeoutMs));
   if (!res.ok) return { ok: false, excess: [], error: `${res.status || res.kind} ${res.message}` };
-  const excess: string[] = [];
-  if (typeof res.data === 'object' && res.data !== null) {
-    for (const [path, privs] of Object.entries(res.data).sort(([a], [b]) => a.localeCompare(b))) {
-      if (typeof privs !== 'object' || privs === null) continue;
-      const bad = Object.entries(privs as Record<string, unknown>)
-        .filter(([priv, granted]) => granted !== 0 && granted !== '0' && !api.readOnlyPrivilege.test(priv))
-        .map(([priv]) => priv)
-        .sort();
-      if (bad.length > 0) excess.push(`${path}: ${bad.join(', ')}`);
-    }
-  }
-  return { ok: excess.length === 0, excess };
+  const privileges = new TokenPrivileges(res.data, api.rowSpaces);
+  const excess = excessPrivileges(privileges, api);
+  return { ok: excess.length === 0, excess, privileges };
 }
 
 export function describeExcess(tokenId: string, excess: string[], api: ApiDescription): string {

@@ -11,6 +11,9 @@ import { sanitizeText } from '../sanitize.js';
 import { redactText, redactValue } from '../secrets.js';
 import { keepListing, listRows, pageOf, pageWindow, shapeRecord, unwrapAnswer, type Listing } from './shape.js';
 import { createSnapshots, questionKey } from './listing-cache.js';
+import type { ApiCatalogue } from './api-reader.js';
+
+/** Read by get_clusters for quorum and node count. */
 
 export interface ToolResult {
   structuredContent?: Record<string, unknown>;
@@ -31,7 +34,7 @@ export interface Runtime {
   call(tool: CompiledTool, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
 }
 
-const LISTING_REREAD =
+export const LISTING_REREAD =
   'The list was read again from Proxmox for this page: the listing its first page came from is not held by the server process that answered (several run behind one address, or it expired). Rows added or removed meanwhile may have shifted, so a row can be missing or repeated across pages; for one consistent listing, start again at offset 0.';
 
 function failure(message: string): ToolResult {
@@ -117,7 +120,25 @@ function readIntegers(tool: CompiledTool, args: Record<string, unknown>): Record
   return out;
 }
 
-export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger): Runtime {
+export interface RuntimeOptions {
+  /** Per list tool: the note its answers carry when rows may be missing because of the token's privileges. */
+  partialRows?: ReadonlyMap<string, string>;
+  /** The pinned API's GET endpoints, for the generic tools of the `api` toolset. */
+  api?: ApiCatalogue;
+  /** Several clusters: each with its own client and notes; a call names one with `cluster` (default: the first), or `*` for a merged list. */
+  clusters?: ClusterTarget[];
+}
+
+export interface ClusterTarget {
+  name: string;
+  upstream: Upstream;
+  partialRows?: ReadonlyMap<string, string>;
+}
+
+/** The rows one cluster answered for a merged list, or why it did not. */
+type Gathered = { rows: unknown[] } | { failure: string };
+
+export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger, options: RuntimeOptions = {}): Runtime {
   // Schemas from the compiled manifest, checked when it was compiled: no meta-schema check here.
   const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, validateSchema: false, meta: false });
   const upstreamValidators = new Map<string, ValidateFunction>();
@@ -137,13 +158,127 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     return { structuredContent: structured, text: JSON.stringify(structured), isError: result.isError };
   };
 
+  const targets: ClusterTarget[] = options.clusters ?? [{ name: 'default', upstream, ...(options.partialRows === undefined ? {} : { partialRows: options.partialRows }) }];
+  const targetFor = (args: Record<string, unknown>): ClusterTarget => targets.find((t) => t.name === args.cluster) ?? (targets[0] as ClusterTarget);
+
   return {
     async call(tool, args, outerSignal) {
-      return hideSecret(await run(tool, args, outerSignal));
+      if (tool.generic === 'find') return hideSecret(find(tool, args));
+      if (tool.generic === 'clusters') return hideSecret(await clusters(tool, args, outerSignal));
+      if (tool.generic === 'get') return hideSecret(await read(tool, args, outerSignal));
+      if (args.cluster === '*' && tool.output.shape === 'list') return hideSecret(await merged(tool, args, outerSignal));
+      return hideSecret(await run(tool, args, outerSignal, targetFor(args)));
     },
   };
 
-  async function run(tool: CompiledTool, given: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+  /** `get_clusters`: each cluster's name, whether it answers, its release, quorum and node count. */
+  async function clusters(tool: CompiledTool, args: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+    const signal = outerSignal === undefined ? AbortSignal.timeout(limits.callTimeoutMs) : AbortSignal.any([outerSignal, AbortSignal.timeout(limits.callTimeoutMs)]);
+    const rows = await Promise.all(
+      targets.map(async (t) => {
+        const statusPath = limits.api.clusterStatusPath;
+        const [version, status] = await Promise.all([
+          t.upstream.read(limits.api.versionPath, signal),
+          statusPath === undefined ? undefined : t.upstream.get({ template: statusPath, path: {}, query: {}, signal }),
+        ]);
+        const row: Record<string, unknown> = { cluster: t.name, reachable: version.ok };
+        if (!version.ok) row.error = proxmoxWords(version);
+        else row.release = (version.data as { version?: unknown }).version;
+        if (status?.ok === true && Array.isArray(status.data)) {
+          const entries = status.data as Record<string, unknown>[];
+          const summary = entries.find((e) => e.type === 'cluster');
+          row.quorate = summary === undefined ? true : summary.quorate === 1;
+          row.nodes = entries.filter((e) => e.type === 'node').length;
+        }
+        return row;
+      }),
+    );
+    const answer = pageOf(listRows(rows, tool.output, [], args), tool.output, args, limits.maxResultBytes);
+    return { structuredContent: answer.structured, text: answer.text, isError: false };
+  }
+
+  /** `cluster: "*"`: one list from every cluster, each row saying its cluster; sorted, paged and budgeted as one. */
+  async function merged(tool: CompiledTool, args: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+    // A later page comes from the merged listing kept for the first.
+    const budget = tool.output.budget ?? limits.maxResultBytes;
+    const spec = tool.output.fields === undefined ? tool.output : { ...tool.output, fields: [...tool.output.fields, 'cluster'] };
+    const question = tool.output.paged ? questionKey(tool.name, args) : undefined;
+    const { offset, limit } = pageWindow(spec, args, 0);
+    const kept = question === undefined || offset === 0 ? undefined : listings.get(question);
+    if (kept !== undefined) {
+      const answer = pageOf(kept, spec, args, budget);
+      return { structuredContent: answer.structured, text: answer.text, isError: false };
+    }
+    const answers = await Promise.all(targets.map((t) => run(tool, args, outerSignal, t, true)));
+    const rows: unknown[] = [];
+    const failed: { cluster: string; error: string }[] = [];
+    const partial: Record<string, string> = {};
+    answers.forEach((a, i) => {
+      const t = targets[i] as ClusterTarget;
+      if ('failure' in a) failed.push({ cluster: t.name, error: a.failure });
+      else if ('rows' in a) {
+        for (const row of a.rows) if (typeof row === 'object' && row !== null) rows.push({ ...(row), cluster: t.name });
+        const note = t.partialRows?.get(tool.name);
+        if (note !== undefined) partial[t.name] = note;
+      } else failed.push({ cluster: t.name, error: a.text });
+    });
+    const listing = listRows(rows, spec, tool.params, args);
+    if (failed.length > 0) listing.extras.clusters_failed = failed;
+    if (Object.keys(partial).length > 0) listing.extras.permissions = partial;
+    // A later page whose merged listing is not held here was read afresh: rows may have shifted.
+    if (question !== undefined && offset > 0) listing.extras.listing_reread = LISTING_REREAD;
+    const keep = question !== undefined && listing.total > offset + limit ? keepListing(listing) : listing;
+    if (question !== undefined && keep !== listing) listings.set(question, keep, keep.rows.length);
+    const answer = pageOf(keep, spec, args, budget);
+    return { structuredContent: answer.structured, text: answer.text, isError: false };
+  }
+
+  function catalogue(): ApiCatalogue {
+    if (options.api === undefined) throw new Error('the api toolset was chosen without its catalogue');
+    return options.api;
+  }
+
+  function find(tool: CompiledTool, args: Record<string, unknown>): ToolResult {
+    const rows = catalogue()
+      .find(String(args.words))
+      .map((e) => {
+        const row: Record<string, unknown> = { path: e.template, answer: e.list ? 'list' : 'record', privilege: e.privilege };
+        if (e.queryParams.length > 0) row.params = e.queryParams.map((p) => (p.required === true ? `${p.name} (required)` : p.name));
+        return row;
+      });
+    const answer = pageOf(listRows(rows, tool.output, [], args), tool.output, args, limits.maxResultBytes);
+    return { structuredContent: answer.structured, text: answer.text, isError: false };
+  }
+
+  /** `api_get`: the concrete path matched to a template of the pin and checked before anything is sent. */
+  async function read(tool: CompiledTool, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult> {
+    const path = String(args.path);
+    const api = catalogue();
+    const refused = api.refused(path);
+    if (refused !== undefined) return failure(`${refused}. Nothing was sent to Proxmox.`);
+    const match = api.match(path);
+    if (match === undefined) return failure(`GET ${path} is not an endpoint of the pinned ${limits.api.product} API. Find one with api_find (words in its path); nothing was sent.`);
+    const { endpoint } = match;
+    const params = (args.params ?? {}) as Record<string, unknown>;
+    const values = { ...api.typedValues(endpoint, match.values), ...params };
+    const clash = Object.keys(params).find((k) => k in match.values);
+    const problem = clash === undefined ? api.check(endpoint, values) : `"${clash}" is part of the path, not a parameter`;
+    if (problem !== undefined) return failure(`Invalid parameters for GET ${endpoint.template}: ${problem}. Nothing was sent to Proxmox.`);
+    const one = api.toolFor(endpoint, { ...tool, name: `${tool.name} ${endpoint.template}` });
+    const runArgs: Record<string, unknown> = { ...values };
+    if (one.output.paged) {
+      if (args.limit !== undefined) runArgs.limit = args.limit;
+      if (args.offset !== undefined) runArgs.offset = args.offset;
+    } else if (args.limit !== undefined || args.offset !== undefined) {
+      return failure(`GET ${endpoint.template} pages itself: pass its own parameters in params (${endpoint.queryParams.map((p) => p.name).join(', ')}) instead of limit and offset. Nothing was sent.`);
+    }
+    if (args.cluster !== undefined) runArgs.cluster = args.cluster;
+    return run(one, runArgs, signal, targetFor(args));
+  }
+
+  async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal: AbortSignal | undefined, target: ClusterTarget): Promise<ToolResult>;
+  async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal: AbortSignal | undefined, target: ClusterTarget, gather: true): Promise<Gathered | ToolResult>;
+  async function run(tool: CompiledTool, given: Record<string, unknown>, outerSignal: AbortSignal | undefined, target: ClusterTarget, gather = false): Promise<Gathered | ToolResult> {
     const args = readIntegers(tool, given);
     // Cancelled before it started (the host's cancellation arrived with the call): send nothing.
     if (outerSignal?.aborted === true) return failure('The call was cancelled; nothing was sent to Proxmox.');
@@ -174,7 +309,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
 
     // A later page of a question asked a moment ago: cut from the listing its first page was cut from.
     const budget = tool.output.budget ?? limits.maxResultBytes;
-    const question = tool.output.shape === 'list' && tool.output.paged ? questionKey(tool.name, args) : undefined;
+    const question = tool.output.shape === 'list' && tool.output.paged && !gather ? questionKey(tool.name, args) : undefined;
     const { offset, limit } = pageWindow(tool.output, args, 0);
     if (question !== undefined && offset > 0) {
       const kept = listings.get(question);
@@ -197,7 +332,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     const started = Date.now();
     let res;
     try {
-      res = await upstream.get({ template: tool.path, path, query, signal: controller.signal });
+      res = await target.upstream.get({ template: tool.path, path, query, signal: controller.signal });
     } finally {
       clearTimeout(timer);
       outerSignal?.removeEventListener('abort', onOuterAbort);
@@ -214,6 +349,7 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
         return { structuredContent: structured, text: JSON.stringify(structured), isError: false };
       }
       if (rule !== undefined) return failure(`${rule.message} (${proxmoxWords(res)})`);
+      if (gather) return { failure: describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs), limits.api) };
       return failure(describeFailure(tool, res, args, Math.min(Date.now() - started, limits.callTimeoutMs), limits.api));
     }
     logger.debug(`${tool.name}: ok in ${Date.now() - started} ms`);
@@ -223,7 +359,10 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
       if (!Array.isArray(res.data)) {
         return failure(`Proxmox answered ${tool.path} with something other than a list; the pinned API may not match this host. Run "proxmox-mcp doctor".`);
       }
+      if (gather) return { rows: res.data };
       const listing = listRows(res.data, tool.output, tool.params, args, res.total);
+      const partial = target.partialRows?.get(tool.name);
+      if (partial !== undefined) listing.extras.permissions = partial;
       // A later page with no listing kept for it here (its first page was answered by another
       // process behind the same address, or long ago): rows may have shifted since, so it says so,
       // and so does every page later cut from this listing.

@@ -413,13 +413,17 @@ function backupExcluded(ctx: RouteContext): GuestModel[] {
 export const handlers = new Map<string, Handler>([
   ['/version', (ctx) => ({ ...ctx.index.model.version, ...(ctx.index.old ? {} : { console: 'html5' }) })],
   ['/access/permissions', (ctx) => {
+    // As Proxmox does: each path holds its effective privileges, those inherited from above included.
+    const effective = (path: string): Record<string, 1> => {
+      const privs: Record<string, 1> = {};
+      for (const [prefix, set] of Object.entries(ctx.privileges)) {
+        if (prefix === '/' || path === prefix || path.startsWith(`${prefix}/`)) Object.assign(privs, set);
+      }
+      return privs;
+    };
     const path = ctx.query['path'];
-    if (path === undefined) return ctx.privileges;
-    const privs: Record<string, 1> = {};
-    for (const [prefix, set] of Object.entries(ctx.privileges)) {
-      if (prefix === '/' || path === prefix || path.startsWith(`${prefix}/`)) Object.assign(privs, set);
-    }
-    return { [path]: privs };
+    if (path === undefined) return Object.fromEntries(Object.keys(ctx.privileges).map((p) => [p, effective(p)]));
+    return { [path]: effective(path) };
   }],
   ['/nodes', (ctx) =>
     ctx.index.model.nodes.map((n) => {
@@ -762,6 +766,10 @@ export const handlers = new Map<string, Handler>([
     // Proxmox sends the id as a string.
     return String(next);
   }],
+  ['/cluster/firewall/aliases', () => [
+    { name: 'office', cidr: '192.0.2.0/24', comment: 'Office LAN', digest: digest('aliases') },
+    { name: 'backup-host', cidr: '198.51.100.7', comment: 'PBS \u202enoitces\u202c', digest: digest('aliases') },
+  ]],
   ['/cluster/options', (ctx) => ({ keyboard: 'en-us', console: 'html5', migration: { type: 'secure' }, 'next-id': { lower: 100 }, description: `Lab cluster ${ctx.index.model.name}` })],
   ['/cluster/config/nodes', (ctx) =>
     ctx.index.model.nodes.map((n) => ({ node: n.name, name: n.name, nodeid: String(n.nodeid), quorum_votes: '1', ring0_addr: n.ip }))],

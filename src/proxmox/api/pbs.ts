@@ -20,6 +20,7 @@ export const pbs: ApiDescription = {
   tokenId: { pattern: /^[^\s!@=:]+@[A-Za-z0-9_][A-Za-z0-9._-]*![A-Za-z0-9_][A-Za-z0-9._-]*$/, example: 'mcp@pbs!reader' },
   versionPath: '/version',
   permissionsPath: '/access/permissions',
+  rowSpaces: { Datastore: '/datastore', Sys: '/system', Remote: '/remote', Tape: '/tape' },
   // Datastore.Audit, Sys.Audit, Remote.Audit, Tape.Audit (roles Audit, DatastoreAudit, RemoteAudit).
   readOnlyPrivilege: /\.Audit$/,
   readOnlyGrant: 'the Audit role on / (or DatastoreAudit on /datastore)',

@@ -18,6 +18,8 @@ export const pve: ApiDescription = {
   tokenId: { pattern: /^[^\s!@=:]+@[A-Za-z][A-Za-z0-9._-]*![A-Za-z][A-Za-z0-9._-]*$/, example: 'root@pam!mcp' },
   versionPath: '/version',
   permissionsPath: '/access/permissions',
+  clusterStatusPath: '/cluster/status',
+  rowSpaces: { VM: '/vms', Datastore: '/storage', Sys: '/nodes', Pool: '/pool', SDN: '/sdn', Mapping: '/mapping' },
   readOnlyPrivilege: /\.Audit$|^Sys\.Syslog$/,
   readOnlyGrant: 'the PVEAuditor role on /',
   errorBody: 'json',

@@ -78,6 +78,10 @@ export interface ApiDescription {
   deniedPaths: readonly DeniedPath[];
   /** Field names that hold a secret in this API's answers (beyond the generic password/secret/key names). */
   secretFields: RegExp;
+  /** The ACL tree by privilege family (`VM` -> `/vms`): where the rows of a filtered list live. */
+  rowSpaces: Readonly<Record<string, string>>;
+  /** Where a host says its cluster's quorum and nodes (get_clusters); absent for a product without clusters. */
+  clusterStatusPath?: string;
   /** The MCP server's instructions for the model; Proxmox VE's own when absent. */
   instructions?: string;
   /** Checked in order before the generic explanations of a failure. */
