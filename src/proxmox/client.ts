@@ -5,7 +5,7 @@ import type { paths } from '../generated/proxmox-api.js';
 import { noteAnswerSize } from '../memory.js';
 import { registerSecret } from '../secrets.js';
 import { authorization, type ApiDescription } from './api/index.js';
-import { errorBodyText, parseEnvelope } from './envelope.js';
+import { errorBodyText, readEnvelope } from './envelope.js';
 import type { AgentLimits, TlsSettings } from './http.js';
 
 export interface UpstreamOk {
@@ -235,7 +235,7 @@ export function createUpstream(options: ClientOptions): Upstream {
       const body = data ?? errorBodyText(error);
       if (body === undefined) return { ok: false, status: response.status, kind: 'invalid-json', message: 'the error answer is nested too deeply to read' };
       noteAnswerSize(body.length);
-      return parseEnvelope(response.status, response.statusText, body, undefined, options.api.errorBody);
+      return await readEnvelope(response.status, response.statusText, body, undefined, options.api.errorBody);
     } catch (err) {
       if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
       // encodeURIComponent's answer to a lone UTF-16 surrogate: the argument, not the network, is at fault.
