@@ -7,7 +7,7 @@ import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as V1StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
-import { CLI, fakeEnv } from './support/mcp.js';
+import { CLI, TOOL_COUNT, fakeEnv } from './support/mcp.js';
 
 interface Listed {
   tools: { name: string }[];
@@ -48,7 +48,7 @@ describe.each([
       expect(client.getServerCapabilities()?.tools?.listChanged).toBe(false);
       const listed = (await client.listTools()) as Listed;
       lists[name] = listed.tools.map((t) => t.name);
-      expect(listed.tools).toHaveLength(48);
+      expect(listed.tools).toHaveLength(TOOL_COUNT);
       if (modern) expect({ ttlMs: listed.ttlMs, cacheScope: listed.cacheScope }).toEqual({ ttlMs: 600_000, cacheScope: 'public' });
       const vms = (await client.callTool({ name: 'get_vms', arguments: { limit: 5 } })) as Called;
       expect(vms.isError).not.toBe(true);
@@ -67,7 +67,7 @@ describe('SDK v1 client', () => {
       expect(client.getServerCapabilities()?.tools?.listChanged).toBe(false);
       const listed = await client.listTools();
       lists.v1 = listed.tools.map((t) => t.name);
-      expect(listed.tools).toHaveLength(48);
+      expect(listed.tools).toHaveLength(TOOL_COUNT);
       const vms = (await client.callTool({ name: 'get_vms', arguments: { limit: 5 } })) as Called;
       expect(vms.isError).not.toBe(true);
       expect(vms.structuredContent?.items?.length).toBe(5);

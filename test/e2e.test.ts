@@ -48,7 +48,7 @@ describe('the five seed tools over stdio', () => {
     const items = r.structured?.items as Record<string, unknown>[];
     expect(items.map((n) => n.node)).toEqual(['pve1', 'pve2', 'pve3']);
     expect(items[2]).toEqual({ node: 'pve3', status: 'offline' });
-    expect(items[0]?.cpu).toMatch(/^\d+\.\d%$/);
+    expect(items[0]?.cpu_pct).toEqual(expect.any(Number));
     expect(items[0]?.maxmem).toMatch(/GiB$/);
     expect(JSON.parse(r.text)).toEqual(r.structured);
   });
@@ -89,7 +89,7 @@ describe('the five seed tools over stdio', () => {
     const items = r.structured?.items as Record<string, unknown>[];
     expect(items.length).toBeGreaterThan(0);
     expect(items.every((s) => s.node === 'pve1' && typeof s.shared === 'boolean')).toBe(true);
-    expect(items[0]?.used).toMatch(/%$/);
+    expect(items[0]?.used_pct).toEqual(expect.any(Number));
   });
 
   it('get_cluster_status shows quorum and the offline member', async () => {

@@ -40,7 +40,9 @@ describe('compileManifest', () => {
     const m = compileManifest(tool('    path: /nodes/{node}/qemu/{vmid}/status/current\n    params:\n      node: {}\n      vmid: {}\n'), spec);
     const t = m.tools[0];
     expect(t?.inputSchema.required).toEqual(['node', 'vmid']);
-    expect((t?.argumentSchema.properties as Record<string, Record<string, unknown>>).vmid).toMatchObject({ type: 'integer', minimum: 100, maximum: 999999999 });
+    // Checked as an integer or a string of digits ("100"), which the runtime reads as the number.
+    expect((t?.argumentSchema.properties as Record<string, Record<string, unknown>>).vmid).toMatchObject({ type: ['integer', 'string'], minimum: 100, maximum: 999999999 });
+    expect((t?.inputSchema.properties as Record<string, Record<string, unknown>>).vmid).toEqual({ type: 'integer' });
     expect(t?.argumentSchema.additionalProperties).toBe(false);
     expect(JSON.stringify(t?.inputSchema)).not.toContain('x-pve');
   });
@@ -53,14 +55,15 @@ describe('compileManifest', () => {
     const t = m.tools[0];
     const listed = t?.inputSchema.properties as Record<string, Record<string, unknown>>;
     const checked = t?.argumentSchema.properties as Record<string, Record<string, unknown>>;
-    expect(listed.vmid).toEqual({ type: 'integer', minimum: 100 });
+    expect(listed.vmid).toEqual({ type: 'integer' });
     expect(checked.vmid).toMatchObject({ minimum: 100, maximum: 999999999 });
     expect(listed.typefilter).toEqual({ type: 'string' });
     expect(checked.typefilter).toMatchObject({ maxLength: 32, pattern: '^[a-z]+$' });
     expect(listed.sort).toEqual({ enum: ['upid'] });
-    expect(listed.limit).toEqual({ type: 'integer' });
+    // What a model gets wrong first is published: the page bound and that unknown arguments are refused.
+    expect(listed.limit).toEqual({ type: 'integer', maximum: 500 });
     expect(checked.limit).toMatchObject({ minimum: 1, maximum: 500 });
-    expect(t?.inputSchema).not.toHaveProperty('additionalProperties');
+    expect(t?.inputSchema.additionalProperties).toBe(false);
     expect(t?.inputSchema.required).toEqual(t?.argumentSchema.required);
   });
 
@@ -114,6 +117,45 @@ describe('compileManifest', () => {
   it('adds paging, sorting and field selection to lists', () => {
     const m = compileManifest(tool('    path: /nodes\n    output: { shape: list, sort: [node], fields: [node] }\n'), spec);
     expect(Object.keys(m.tools[0]?.inputSchema.properties as object)).toEqual(['sort', 'order', 'limit', 'offset', 'fields']);
-    expect(m.tools[0]?.outputSchema).toEqual({ type: 'object' });
+  });
+
+  it('states in the output schema the identity fields and every field that is not a string', () => {
+    const m = compileManifest(
+      tool('    path: /cluster/resources\n    output:\n      shape: list\n      order: [vmid, name]\n      types: { vmid: int, cpu: percent, template: bool, tags: tags, mem: bytes }\n      derive: { mem_used_pct: { percent: [mem, maxmem] } }\n'),
+      spec,
+    );
+    expect(m.tools[0]?.outputSchema).toEqual({
+      type: 'object',
+      properties: {
+        items: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { vmid: { type: 'integer' }, name: { type: 'string' }, cpu_pct: { type: 'number' }, template: { type: 'boolean' }, tags: { type: 'array' }, mem_used_pct: { type: 'number' } },
+          },
+        },
+      },
+    });
+    const record = compileManifest(tool('    path: /nodes/{node}/qemu/{vmid}/status/current\n    params:\n      node: {}\n      vmid: {}\n    output:\n      shape: record\n      order: [vmid, status]\n      types: { vmid: int, agent: bool }\n'), spec);
+    expect(record.tools[0]?.outputSchema).toEqual({ type: 'object', properties: { vmid: { type: 'integer' }, status: { type: 'string' }, agent: { type: 'boolean' } } });
+  });
+
+  it('gives the spec\'s sizes, durations, fractions, times, flags and numbers their types unless declared', () => {
+    const m = compileManifest(tool('    path: /cluster/resources\n    output: { shape: list }\n'), spec);
+    expect(m.tools[0]?.output.types).toMatchObject({ mem: 'bytes', maxmem: 'bytes', uptime: 'duration', cpu: 'percent', tags: 'tags', template: 'bool', maxcpu: 'number', vmid: 'int' });
+  });
+
+  it('refuses a tool that breaks the answer conventions, saying which and how to fix it', () => {
+    const raw = problems(tool('    path: /cluster/resources\n    output: { shape: list, types: { mem: int, uptime: number, tags: text } }\n')).join('\n');
+    expect(raw).toMatch(/output\.types\.mem: Proxmox sends mem as bytes: type it bytes or rate/);
+    expect(raw).toMatch(/output\.types\.uptime: Proxmox sends uptime as duration: type it duration/);
+    expect(raw).toMatch(/output\.types\.tags: Proxmox sends tags as a separated string: type it tags/);
+    expect(problems(tool('    path: /cluster/resources\n    output: { shape: list, derive: { used: { percent: [disk, maxdisk] } } }\n')).join('\n')).toMatch(
+      /output\.derive\.used: a percentage is named \*_pct/,
+    );
+    expect(problems(tool('    path: /cluster/resources\n    output: { shape: list, sort: [cpu] }\n')).join('\n')).toMatch(/output\.sort: cpu is shown as cpu_pct: sort by that name/);
+    expect(problems(tool('    path: /cluster/resources\n    params:\n      failed: { in: filter, field: status, match: differs }\n    output: { shape: list }\n')).join('\n')).toMatch(
+      /match differs and value go together/,
+    );
   });
 });

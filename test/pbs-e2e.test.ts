@@ -78,7 +78,7 @@ describe('every Proxmox Backup Server tool over stdio', () => {
     const rows = items(r);
     expect(rows.map((d) => d.store)).toEqual(['offsite', 'store1']);
     const store1 = rows.find((d) => d.store === 'store1') ?? {};
-    expect(store1.used_pct).toBe('77.5%');
+    expect(store1.used_pct).toBe(77.5);
     expect(store1['estimated-full-date']).toMatch(/^2026-\d\d-\d\dT/);
     expect(store1.total).toMatch(/TiB$/);
     expect(store1).not.toHaveProperty('history');
@@ -188,7 +188,7 @@ describe('every Proxmox Backup Server tool over stdio', () => {
 
   it('pbs_node_status, pbs_version, pbs_list_remotes: answered, and failures in PBS words', async () => {
     const node = await call(mcp.client, 'pbs_node_status', NODE);
-    expect(node.structured?.cpu).toMatch(/%$/);
+    expect(node.structured?.cpu_pct).toEqual(expect.any(Number));
     expect((node.structured?.memory as Record<string, unknown>).total).toBe('32.0 GiB');
     expect(node.structured).not.toHaveProperty('info');
     expect((await call(mcp.client, 'pbs_version')).structured).toMatchObject({ version: '4.0.14', release: '4.0' });

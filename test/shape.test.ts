@@ -5,7 +5,7 @@ import { cleanValue, sanitizeText } from '../src/sanitize.js';
 import { cutJsonString, formatBytes, formatDuration, keepListing, listRows, pageOf, shapeList, shapeRecord } from '../src/tools/shape.js';
 
 function spec(over: Partial<OutputSpec>): OutputSpec {
-  return { shape: 'list', types: {}, derive: {}, page: 50, paged: true, errors: [], ...over };
+  return { shape: 'list', types: {}, derive: {}, kinds: {}, page: 50, paged: true, errors: [], ...over };
 }
 const filter = (arg: string, match: CompiledParam['match'] = 'equals', field = arg): CompiledParam => ({ arg, in: 'filter', upstream: arg, boolean: false, field, match });
 
@@ -13,7 +13,8 @@ describe('normalisation', () => {
   it('turns Proxmox loose values into what they mean', () => {
     const rows = [{ vmid: '106', template: '', tags: 'prod;web ,db', cpu: 0.125, mem: 1073741824, uptime: 90061, onboot: 1 }];
     const out = shapeList(rows, spec({ types: { vmid: 'int', template: 'bool', tags: 'tags', cpu: 'percent', mem: 'bytes', uptime: 'duration', onboot: 'bool' } }), [], {}, 10_000).structured;
-    expect(out.items).toEqual([{ vmid: 106, template: false, tags: ['prod', 'web', 'db'], cpu: '12.5%', mem: '1.00 GiB', uptime: '1d 1h', onboot: true }]);
+    // A percentage is a number named *_pct, like every percentage in every answer.
+    expect(out.items).toEqual([{ vmid: 106, template: false, tags: ['prod', 'web', 'db'], cpu_pct: 12.5, mem: '1.00 GiB', uptime: '1d 1h', onboot: true }]);
   });
 
   it('formats sizes and durations readably', () => {
@@ -39,12 +40,12 @@ describe('typed form for filtering and sorting', () => {
       { id: 'b', disk: 50, maxdisk: 1000 },
       { id: 'c', disk: '300', maxdisk: 1000 },
     ];
-    const s = spec({ types: { disk: 'bytes', maxdisk: 'bytes' }, derive: { used: { percent: ['disk', 'maxdisk'] } } });
-    const out = shapeList(rows, s, [], { sort: 'used', order: 'desc' }, 10_000).structured;
+    const s = spec({ types: { disk: 'bytes', maxdisk: 'bytes' }, derive: { used_pct: { percent: ['disk', 'maxdisk'] } } });
+    const out = shapeList(rows, s, [], { sort: 'used_pct', order: 'desc' }, 10_000).structured;
     expect(out.items).toEqual([
-      { id: 'a', disk: '900 B', maxdisk: '1000 B', used: '90.0%' },
-      { id: 'c', disk: '300 B', maxdisk: '1000 B', used: '30.0%' },
-      { id: 'b', disk: '50 B', maxdisk: '1000 B', used: '5.0%' },
+      { id: 'a', disk: '900 B', maxdisk: '1000 B', used_pct: 90 },
+      { id: 'c', disk: '300 B', maxdisk: '1000 B', used_pct: 30 },
+      { id: 'b', disk: '50 B', maxdisk: '1000 B', used_pct: 5 },
     ]);
   });
 
@@ -220,5 +221,87 @@ describe('sanitiser', () => {
     expect(text).not.toContain('Winter2026!');
     expect(out).toMatchObject({ net0: 'virtio', cipassword: '[redacted]', nested: [{ password: '[redacted]', token: '[redacted]' }] });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('answers a model reads right the first time', () => {
+  const guests = (): Record<string, unknown>[] => [
+    // Key order as Proxmox sends it differs from row to row; the offline node's guests have no metrics.
+    { status: 'unknown', vmid: 300, node: 'pve3', name: 'off-a', type: 'qemu', template: 0 },
+    { mem: 4096, vmid: 101, name: 'db', node: 'pve1', type: 'qemu', status: 'running', cpu: 0.5, maxmem: 8192, template: 0 },
+    { name: 'web', vmid: 100, status: 'running', mem: 4096, type: 'lxc', node: 'pve1', cpu: 0.25, maxmem: 8192, template: 0 },
+    { vmid: 102, type: 'qemu', name: 'tpl', node: 'pve2', status: 'stopped', mem: 0, cpu: 0, maxmem: 2048, template: 1 },
+    { node: 'pve3', vmid: 301, type: 'lxc', name: 'off-b', status: 'unknown', template: '' },
+  ];
+  const guestSpec = spec({
+    key: 'vmid',
+    order: ['vmid', 'name', 'node', 'type', 'status'],
+    types: { vmid: 'int', cpu: 'percent', mem: 'bytes', maxmem: 'bytes', template: 'bool' },
+    kinds: { vmid: 'integer', name: 'string', cpu_pct: 'number', template: 'boolean' },
+    keep_if: [
+      { where: { status: ['running'] }, fields: ['cpu', 'mem'] },
+      { where: { template: [true] }, fields: ['template'] },
+    ],
+    sort_by: { cpu_pct: 'cpu' },
+  });
+
+  it('puts rows without the sort key last in both directions, ties in key order', () => {
+    const desc = shapeList(guests(), guestSpec, [], { sort: 'mem', order: 'desc' }, 10_000).structured.items as Record<string, unknown>[];
+    expect(desc.map((g) => g.vmid)).toEqual([100, 101, 102, 300, 301]);
+    const asc = shapeList(guests(), guestSpec, [], { sort: 'mem', order: 'asc' }, 10_000).structured.items as Record<string, unknown>[];
+    expect(asc.map((g) => g.vmid)).toEqual([102, 100, 101, 300, 301]);
+    const byCpu = shapeList(guests(), guestSpec, [], { sort: 'cpu_pct', order: 'desc' }, 10_000).structured.items as Record<string, unknown>[];
+    expect(byCpu.map((g) => g.vmid)).toEqual([101, 100, 102, 300, 301]);
+  });
+
+  it('gives every row one field order, identity first, and leaves out what does not apply', () => {
+    const items = shapeList(guests(), guestSpec, [], {}, 10_000).structured.items as Record<string, unknown>[];
+    expect(items.map((g) => Object.keys(g))).toEqual([
+      ['vmid', 'name', 'node', 'type', 'status', 'cpu_pct', 'mem', 'maxmem'],
+      ['vmid', 'name', 'node', 'type', 'status', 'cpu_pct', 'mem', 'maxmem'],
+      ['vmid', 'name', 'node', 'type', 'status', 'maxmem', 'template'],
+      ['vmid', 'name', 'node', 'type', 'status'],
+      ['vmid', 'name', 'node', 'type', 'status'],
+    ]);
+    expect(items[2]).toMatchObject({ vmid: 102, template: true });
+  });
+
+  it('drops nulls and trailing newlines, and a value of another type than the schema states', () => {
+    const rows = [{ iface: 'eno2', comments: 'spare uplink\n', exists: null, active: 1, mtu: '9000', nested: { a: null, b: 'x\n' } }];
+    const s = spec({ types: { active: 'bool', mtu: 'int' }, kinds: { active: 'boolean', mtu: 'integer' } });
+    expect(shapeList(rows, s, [], {}, 10_000).structured.items).toEqual([{ iface: 'eno2', active: true, mtu: 9000, comments: 'spare uplink', nested: { b: 'x' } }]);
+    const odd = [{ iface: 'x', mtu: 'auto' }];
+    expect(shapeList(odd, s, [], {}, 10_000).structured.items).toEqual([{ iface: 'x' }]);
+  });
+
+  it('leaves hidden parts out unless asked for by name or with ["*"]', () => {
+    const status = (): Record<string, unknown> => ({ status: 'running', vmid: 100, blockstat: { scsi0: { rd_bytes: 1 } }, cpuinfo: { model: 'EPYC', flags: 'fpu vme' } });
+    const s = spec({ shape: 'record', order: ['vmid', 'status'], hidden: ['blockstat', 'cpuinfo.flags'] });
+    expect(shapeRecord(status(), s, {}, 10_000).structured).toEqual({ vmid: 100, status: 'running', cpuinfo: { model: 'EPYC' } });
+    expect(shapeRecord(status(), s, { fields: ['blockstat'] }, 10_000).structured).toEqual({ blockstat: { scsi0: { rd_bytes: 1 } } });
+    expect(shapeRecord(status(), s, { fields: ['cpuinfo.flags'] }, 10_000).structured).toEqual({ cpuinfo: { model: 'EPYC', flags: 'fpu vme' } });
+    expect(Object.keys(shapeRecord(status(), s, { fields: ['*'] }, 10_000).structured)).toEqual(['vmid', 'status', 'blockstat', 'cpuinfo']);
+  });
+
+  it('without a limit, pages as many rows as fit the budget and says in one line how many remain', () => {
+    const rows = Array.from({ length: 300 }, (_, i) => ({ vmid: 100 + i, name: `guest-${String(i).padStart(3, '0')}`, node: 'pve1' }));
+    const s = spec({ key: 'vmid', page: 500 });
+    const page = shapeList(rows, s, [], {}, 4000);
+    const shown = (page.structured.items as unknown[]).length;
+    expect(shown).toBeGreaterThan(50);
+    expect(page.structured).not.toHaveProperty('truncated');
+    expect(page.structured.next_offset).toBe(shown);
+    expect(page.text.split('\n')[1]).toBe(`${300 - shown} more: call again with offset=${shown}`);
+    const all = shapeList(rows.slice(0, 58), s, [], {}, 24_000);
+    expect((all.structured.items as unknown[]).length).toBe(58);
+    expect(all.text).not.toContain('more:');
+  });
+
+  it('filters failures: rows whose field is set and differs from the value', () => {
+    const tasks = [{ upid: 'a', status: 'OK' }, { upid: 'b', status: 'job errors' }, { upid: 'c' }, { upid: 'd', status: 'unexpected status' }];
+    const failed: CompiledParam = { arg: 'errors', in: 'filter', upstream: 'errors', boolean: false, field: 'status', match: 'differs', value: 'OK' };
+    const items = (a: boolean): unknown[] => (shapeList(tasks.map((t) => ({ ...t })), spec({}), [failed], { errors: a }, 10_000).structured.items as Record<string, unknown>[]).map((t) => t.upid);
+    expect(items(true)).toEqual(['b', 'd']);
+    expect(items(false)).toEqual(['a']);
   });
 });

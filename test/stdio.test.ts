@@ -5,7 +5,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
-import { CLI, fakeEnv } from './support/mcp.js';
+import { CLI, TOOL_COUNT, fakeEnv } from './support/mcp.js';
 
 interface Answer {
   jsonrpc: string;
@@ -90,7 +90,7 @@ describe('stdio', () => {
     const init = s.answers[0]?.result as { protocolVersion: string; capabilities: { tools?: { listChanged?: boolean } } };
     expect(init.protocolVersion).toBe(SUPPORTED_PROTOCOL_VERSIONS.includes(version) ? version : SUPPORTED_PROTOCOL_VERSIONS[0]);
     expect(init.capabilities.tools?.listChanged).toBe(false);
-    expect((s.answers[1]?.result?.tools as unknown[]).length).toBe(48);
+    expect((s.answers[1]?.result?.tools as unknown[]).length).toBe(TOOL_COUNT);
   });
 
   it('answers an initialize the SDK refuses with an error', async () => {
@@ -189,7 +189,7 @@ describe('end of input', () => {
       expect(r.code).toBe(0);
       expect(r.answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
       expect(r.ms).toBeLessThan(2500);
-      expect(r.stderr).toMatch(/serving 48 read-only tools/);
+      expect(r.stderr).toMatch(/serving \d+ read-only tools/);
       expect(r.stderr).not.toMatch(/token|WARNING/i);
     } finally {
       fake.clearFaults();

@@ -7,8 +7,15 @@ import { DEFAULT_API, apiById, deniedReason, type ApiDescription } from '../prox
 import { manifestSchema } from './schema.js';
 
 export type JsonSchema = Record<string, unknown>;
-export type TypeName = 'bool' | 'int' | 'number' | 'tags' | 'bytes' | 'rate' | 'percent' | 'duration' | 'epoch' | 'text';
-export type MatchKind = 'equals' | 'contains' | 'substring' | 'min' | 'max';
+export type TypeName = 'bool' | 'int' | 'number' | 'tags' | 'list' | 'bytes' | 'rate' | 'percent' | 'pct' | 'duration' | 'epoch' | 'text';
+export type MatchKind = 'equals' | 'contains' | 'substring' | 'min' | 'max' | 'differs';
+/** The JSON type a field has in an answer, as its output schema states it. */
+export type JsonKind = 'string' | 'number' | 'integer' | 'boolean' | 'array';
+
+/** Percentages are named alike in every answer: a `percent` or `pct` field `cpu` is shown as `cpu_pct`. */
+export function shownName(field: string, type: TypeName | undefined): string {
+  return (type === 'percent' || type === 'pct') && !field.endsWith('_pct') ? `${field}_pct` : field;
+}
 
 export interface CompiledParam {
   arg: string;
@@ -18,6 +25,15 @@ export interface CompiledParam {
   boolean: boolean;
   field: string;
   match: MatchKind;
+  /** `differs`: the value a row's field is compared with. */
+  value?: string | number | boolean;
+  /** An integer argument: a string of digits ("100") is read as the number it spells. */
+  integer?: boolean;
+}
+
+export interface KeepIf {
+  where: Record<string, (string | number | boolean)[]>;
+  fields: string[];
 }
 
 export interface ErrorRule {
@@ -34,6 +50,16 @@ export interface OutputSpec {
   types: Record<string, TypeName>;
   derive: Record<string, { percent: [string, string] }>;
   key?: string;
+  /** Fields every row starts with, in this order (identity first); typed fields follow as declared. */
+  order?: string[];
+  /** Fields (dotted paths reach into records) left out unless `fields` names them. */
+  hidden?: string[];
+  /** Fields that apply only to some rows: left out of rows that do not match `where`. */
+  keep_if?: KeepIf[];
+  /** The shown field each `sort` value orders by, where they differ (`cpu_pct` sorts by `cpu`). */
+  sort_by?: Record<string, string>;
+  /** JSON type of each field the output schema names (shown names): a value of another type is left out. */
+  kinds: Record<string, JsonKind>;
   sort?: string[];
   fields?: string[];
   pluck?: string;
@@ -103,9 +129,66 @@ interface SpecParameter {
   required?: boolean;
   schema?: JsonSchema;
 }
-interface SpecDoc {
-  paths: Record<string, { get?: { parameters?: SpecParameter[] } } | undefined>;
+interface SpecOperation {
+  parameters?: SpecParameter[];
+  responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }>;
 }
+interface SpecDoc {
+  paths: Record<string, { get?: SpecOperation } | undefined>;
+}
+
+/** The fields of one answer row (list) or of the answer (record), as the pinned spec declares them. */
+function returnedFields(op: SpecOperation, shape: string): Record<string, JsonSchema> {
+  const data = (op.responses?.['200']?.content?.['application/json']?.schema?.properties as Record<string, JsonSchema> | undefined)?.data;
+  const row = shape === 'list' ? (data?.items as JsonSchema | undefined) : data;
+  return (row?.properties as Record<string, JsonSchema> | undefined) ?? {};
+}
+
+const BOOLEAN_ENUM = JSON.stringify([0, 1, true, false, '', '0', '1']);
+const RENDERED: Record<string, TypeName[]> = {
+  bytes: ['bytes', 'rate'],
+  duration: ['duration'],
+  fraction_as_percentage: ['percent'],
+  timestamp: ['epoch'],
+  timestamp_gmt: ['epoch'],
+};
+
+function kindOf(type: TypeName): JsonKind | undefined {
+  switch (type) {
+    case 'bool':
+      return 'boolean';
+    case 'int':
+      return 'integer';
+    case 'number':
+    case 'percent':
+    case 'pct':
+      return 'number';
+    case 'tags':
+    case 'list':
+      return 'array';
+    case 'bytes':
+    case 'rate':
+    case 'duration':
+    case 'epoch':
+    case 'text':
+      return 'string';
+  }
+}
+
+/**
+ * Typed fields the output schema names besides the identity fields: every field that is not a
+ * string. Sizes, durations, rates, times and free text are strings in one documented form each
+ * (docs/manifest.md); naming each would cost every turn of every conversation ~7 tokens a field.
+ */
+const NAMED = new Set<TypeName>(['bool', 'int', 'number', 'tags', 'list', 'percent', 'pct']);
+
+const SCHEMA_OF: Record<JsonKind, JsonSchema> = {
+  string: { type: 'string' },
+  number: { type: 'number' },
+  integer: { type: 'integer' },
+  boolean: { type: 'boolean' },
+  array: { type: 'array' },
+};
 
 interface RawParam {
   in?: 'path' | 'query' | 'filter';
@@ -115,6 +198,7 @@ interface RawParam {
   required?: boolean;
   field?: string;
   match?: MatchKind;
+  value?: string | number | boolean;
 }
 interface RawTool {
   name: string;
@@ -125,7 +209,7 @@ interface RawTool {
   open_world?: boolean;
   query?: Record<string, string | number | boolean>;
   params?: Record<string, RawParam>;
-  output?: Omit<Partial<OutputSpec>, 'paged' | 'types' | 'derive' | 'errors'> & {
+  output?: Omit<Partial<OutputSpec>, 'paged' | 'types' | 'derive' | 'errors' | 'kinds' | 'sort_by'> & {
     types?: Record<string, TypeName>;
     derive?: Record<string, { percent: [string, string] }>;
     errors?: ErrorRule[];
@@ -139,7 +223,6 @@ interface RawManifest {
 export const MAX_PAGE = 500;
 /** Furthest a page may start: no listing Proxmox gives is longer, and larger numbers print as 1e+21. */
 export const MAX_OFFSET = 1_000_000;
-const DEFAULT_PAGE = 50;
 
 /** Drops our `x-` facts so a schema compiles under ajv's strict mode and stays small in tools/list. */
 function cleanSchema(schema: unknown): unknown {
@@ -235,21 +318,92 @@ function listed(schema: JsonSchema): JsonSchema {
       if (UNLISTED.includes(k)) continue;
       // An enum says its type already.
       if (k === 'type' && s.enum !== undefined) continue;
+      // A VM ID's bounds (100 to 999999999) are known to every model that has seen one.
       if (k === 'maximum' && typeof v === 'number' && v >= 1e6) continue;
-      if (k === 'minimum' && typeof v === 'number' && v <= -1e6) continue;
+      if (k === 'minimum' && typeof v === 'number' && (v <= -1e6 || (typeof s.maximum === 'number' && s.maximum >= 1e6))) continue;
       out[k] = k === 'items' && typeof v === 'object' && v !== null ? strip(v as JsonSchema) : v;
     }
     return out;
   };
   const properties = Object.fromEntries(
     Object.entries(schema.properties as Record<string, JsonSchema>).map(([k, v]) => {
-      if (k === 'offset' || k === 'limit') return [k, { type: 'integer' }];
+      if (k === 'offset') return [k, { type: 'integer' }];
+      // The page bounds are what a model gets wrong first: they are shown.
+      if (k === 'limit') return [k, { type: 'integer', maximum: v.maximum }];
       return [k, strip(v)];
     }),
   );
-  const out: JsonSchema = { type: 'object', properties };
+  // Unknown arguments are refused: said where there are arguments to confuse them with.
+  const out: JsonSchema = Object.keys(properties).length > 0 ? { type: 'object', properties, additionalProperties: false } : { type: 'object', properties };
   if (schema.required !== undefined) out.required = schema.required;
   return out;
+}
+
+type RawOutput = NonNullable<RawTool['output']>;
+
+/**
+ * The answer conventions (docs/manifest.md), applied and checked where the pinned spec tells: a
+ * field the spec renders as bytes, a duration, a fraction or a time, and `tags`, get that type
+ * unless tools.yaml types them, and a tool that types them otherwise is refused; flags and numbers
+ * are typed from the spec, so they arrive as booleans and numbers; percentages are named `*_pct`.
+ * Returns the types, the JSON type of each field the output schema names, and the field each
+ * `sort` value orders by.
+ */
+function conventions(output: RawOutput, returned: Record<string, JsonSchema>, problem: (field: string[], message: string) => void): { types: Record<string, TypeName>; kinds: Record<string, JsonKind>; sortBy: Record<string, string> } {
+  const declared = output.types ?? {};
+  const types: Record<string, TypeName> = { ...declared };
+  const omitted = new Set([...(output.omit ?? []), ...(output.hidden ?? [])]);
+  for (const [field, schema] of Object.entries(returned)) {
+    if (omitted.has(field)) continue;
+    const rendered = schema['x-pve-renderer'];
+    const renderer = typeof rendered === 'string' ? rendered : undefined;
+    const wanted = renderer !== undefined ? RENDERED[renderer] : field === 'tags' ? (['tags'] as TypeName[]) : undefined;
+    const have = declared[field];
+    if (wanted !== undefined) {
+      if (have === undefined) types[field] = wanted[0] ?? 'text';
+      else if (!wanted.includes(have)) problem(['types', field], `Proxmox sends ${field} as ${renderer ?? 'a separated string'}: type it ${wanted.join(' or ')} (or omit it), so it reads like every other such field`);
+      continue;
+    }
+    if (have !== undefined) continue;
+    const t = typesOf(schema);
+    if (JSON.stringify(schema.enum) === BOOLEAN_ENUM) types[field] = 'bool';
+    else if (t.includes('integer')) types[field] = 'int';
+    else if (t.includes('number')) types[field] = 'number';
+  }
+  for (const name of Object.keys(output.derive ?? {})) {
+    if (!name.endsWith('_pct')) problem(['derive', name], 'a percentage is named *_pct (for example mem_used_pct)');
+  }
+  const kinds: Record<string, JsonKind> = {};
+  const hidden = new Set(output.hidden ?? []);
+  for (const field of output.order ?? []) {
+    const type = declared[field] ?? types[field];
+    // An identity field the spec gives no other type (or does not describe, as in guest-agent answers) is a name: a string.
+    const specTypes = typesOf(returned[field] ?? {});
+    const kind = type !== undefined ? kindOf(type) : specTypes.length === 0 || specTypes.join() === 'string' ? 'string' : undefined;
+    if (kind !== undefined) kinds[shownName(field, type)] = kind;
+  }
+  for (const [field, type] of Object.entries(declared)) {
+    // Free text and ISO 8601 times are strings that say what they are: naming them would cost every
+    // turn tokens for nothing (identity fields are named all the same).
+    if (field.includes('.') || omitted.has(field) || hidden.has(field) || !NAMED.has(type)) continue;
+    // A typed list (a node's load averages) is a list of such values.
+    const kind = typesOf(returned[field] ?? {}).includes('array') ? 'array' : kindOf(type);
+    if (kind !== undefined) kinds[shownName(field, type)] = kind;
+  }
+  for (const name of Object.keys(output.derive ?? {})) kinds[name] = 'number';
+  // A tool with a default selection names only the fields it shows by default.
+  if (output.fields !== undefined) {
+    const shown = new Set(output.fields.map((f) => shownName(f, types[f])));
+    for (const k of Object.keys(kinds)) if (!shown.has(k)) Reflect.deleteProperty(kinds, k);
+  }
+  const sortBy: Record<string, string> = {};
+  for (const s of output.sort ?? []) {
+    const type = types[s];
+    if (type === 'percent' || type === 'pct') problem(['sort'], `${s} is shown as ${shownName(s, type)}: sort by that name`);
+    const base = s.endsWith('_pct') ? s.slice(0, -4) : undefined;
+    if (base !== undefined && !(s in (output.derive ?? {})) && (types[base] === 'percent' || types[base] === 'pct')) sortBy[s] = base;
+  }
+  return { types, kinds, sortBy };
 }
 
 export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API): CompiledManifest {
@@ -295,7 +449,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
 
     const denied = deniedReason(t.path, api);
     if (denied !== undefined) problem(['path'], `${t.path} is refused: it ${denied}`);
-    const op = spec.paths[t.path]?.get;
+    const op: SpecOperation | undefined = spec.paths[t.path]?.get;
     if (op === undefined) {
       problem(['path'], `${t.path} is not a GET operation in the pinned ${api.product} API (${api.specFile})`);
       return;
@@ -321,7 +475,8 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
       let isBoolean = false;
       if (where === 'filter') {
         if (shape !== 'list') problem(['params', arg, 'in'], 'filter arguments need output.shape list');
-        schema = p.schema ?? (p.match === 'min' || p.match === 'max' ? { type: 'number' } : { type: 'string', maxLength: 128 });
+        if ((p.match === 'differs') !== (p.value !== undefined)) problem(['params', arg], 'match differs and value go together');
+        schema = p.schema ?? (p.match === 'min' || p.match === 'max' ? { type: 'number' } : p.match === 'differs' ? { type: 'boolean' } : { type: 'string', maxLength: 128 });
         isRequired = p.required ?? false;
       } else {
         const sp = specParams.get(`${where}:${upstream}`);
@@ -363,7 +518,10 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
       if (p.description !== undefined) schema = { ...schema, description: p.description };
       properties[arg] = schema;
       if (isRequired) required.push(arg);
-      params.push({ arg, in: where, upstream, boolean: isBoolean, field: p.field ?? arg, match: p.match ?? 'equals' });
+      const compiled: CompiledParam = { arg, in: where, upstream, boolean: isBoolean, field: p.field ?? arg, match: p.match ?? 'equals' };
+      if (p.value !== undefined) compiled.value = p.value;
+      if (typesOf(schema).includes('integer')) compiled.integer = true;
+      params.push(compiled);
     }
     for (const v of templateVars) if (!boundPath.has(v)) problem(['path'], `{${v}} is not bound by any path argument`);
 
@@ -400,7 +558,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
         if (output[k] !== undefined) problem(['output', k], 'applies to output.shape list only');
       }
     }
-    if (output.fields !== undefined) {
+    if (output.fields !== undefined || output.hidden !== undefined) {
       if (hasOwn('fields')) problem(['params', 'fields'], 'clashes with output.fields');
       properties.fields = { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 64, description: '["*"] = all' };
     }
@@ -414,31 +572,50 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
 
     const inputSchema: JsonSchema = { type: 'object', properties, additionalProperties: false };
     if (required.length > 0) inputSchema.required = required;
+    // What is checked takes a string of digits for an integer ("100" for a VM ID): the runtime reads
+    // it as the number, and the spec's bounds are checked on that number before anything is sent.
+    const argumentSchema: JsonSchema = {
+      ...inputSchema,
+      properties: Object.fromEntries(
+        Object.entries(properties).map(([k, v]) => [k, typesOf(v).includes('integer') && !Array.isArray(v.type) ? { ...v, type: ['integer', 'string'], pattern: '^-?[0-9]{1,15}$' } : v]),
+      ),
+    };
     try {
-      STRICT_AJV().compile(inputSchema);
+      STRICT_AJV().compile(argumentSchema);
     } catch (error) {
       problem(['params'], `the argument schema does not compile: ${(error as Error).message}`);
     }
     const upstreamSchema: JsonSchema = { type: 'object', properties: upstreamProps, required: upstreamRequired };
 
+    const { types, kinds, sortBy } = conventions(output, shape === 'value' || output.unwrap !== undefined ? {} : returnedFields(op, shape), (field, message) => {
+      problem(['output', ...field], message);
+    });
+    const rowProperties = Object.fromEntries(Object.entries(kinds).map(([k, kind]) => [k, SCHEMA_OF[kind]]));
+    const pluckKind = output.pluck === undefined ? undefined : kindOf(types[output.pluck] ?? 'text');
+    // tools/list is read on every turn: the list form (total, offset, next_offset) is explained by
+    // every answer, so only the rows are described.
     const outputSchema: JsonSchema =
       shape === 'list'
-        ? // A list answer's form (items, total, offset, next_offset) is the same for every tool and
-          // explained by the answer itself: listing it per tool would cost every turn ~20 tokens a tool.
-          { type: 'object' }
+        ? { type: 'object', properties: { items: { type: 'array', items: pluckKind !== undefined ? SCHEMA_OF[pluckKind] : { type: 'object', properties: rowProperties } } } }
         : shape === 'value'
           ? { type: 'object', properties: { value: {} }, required: ['value'] }
-          : { type: 'object' };
+          : Object.keys(rowProperties).length > 0
+            ? { type: 'object', properties: rowProperties }
+            : { type: 'object' };
 
+    // The output schema is made here, not written in tools.yaml: no compile at start-up for it (the
+    // catalogue test compiles every tool's under strict rules and checks every answer against it).
     const compiledOutput: OutputSpec = {
       shape,
-      types: output.types ?? {},
+      types,
       derive: output.derive ?? {},
-      page: output.page ?? DEFAULT_PAGE,
+      kinds,
+      page: output.page ?? MAX_PAGE,
       paged,
       errors: output.errors ?? [],
     };
-    for (const k of ['rows', 'extras', 'key', 'sort', 'fields', 'pluck', 'budget', 'omit', 'rows_with', 'unwrap', 'body_error', 'rename', 'redact_by'] as const) {
+    if (Object.keys(sortBy).length > 0) compiledOutput.sort_by = sortBy;
+    for (const k of ['rows', 'extras', 'key', 'order', 'hidden', 'keep_if', 'sort', 'fields', 'pluck', 'budget', 'omit', 'rows_with', 'unwrap', 'body_error', 'rename', 'redact_by'] as const) {
       if (output[k] !== undefined) (compiledOutput as unknown as Record<string, unknown>)[k] = output[k];
     }
     tools.push({
@@ -449,7 +626,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
       privilege: t.privilege,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: t.open_world ?? true },
       inputSchema: listed(inputSchema),
-      argumentSchema: inputSchema,
+      argumentSchema,
       outputSchema,
       upstreamSchema,
       params,

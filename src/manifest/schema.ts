@@ -38,7 +38,8 @@ export const manifestSchema = {
                 schema: { type: 'object' },
                 required: { type: 'boolean' },
                 field: fieldName,
-                match: { enum: ['equals', 'contains', 'substring', 'min', 'max'] },
+                match: { enum: ['equals', 'contains', 'substring', 'min', 'max', 'differs'] },
+                value: scalar,
               },
             },
           },
@@ -64,7 +65,7 @@ export const manifestSchema = {
               types: {
                 type: 'object',
                 propertyNames: fieldName,
-                additionalProperties: { enum: ['bool', 'int', 'number', 'tags', 'bytes', 'rate', 'percent', 'duration', 'epoch', 'text'] },
+                additionalProperties: { enum: ['bool', 'int', 'number', 'tags', 'list', 'bytes', 'rate', 'percent', 'pct', 'duration', 'epoch', 'text'] },
               },
               derive: {
                 type: 'object',
@@ -76,6 +77,20 @@ export const manifestSchema = {
                 },
               },
               key: fieldName,
+              order: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
+              hidden: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
+              keep_if: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['where', 'fields'],
+                  properties: {
+                    where: { type: 'object', minProperties: 1, additionalProperties: { type: 'array', items: scalar, minItems: 1 } },
+                    fields: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
+                  },
+                },
+              },
               sort: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
               fields: { type: 'array', items: fieldName, minItems: 1, uniqueItems: true },
               pluck: fieldName,

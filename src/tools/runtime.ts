@@ -104,6 +104,19 @@ function toWire(v: unknown, boolean: boolean): string | number {
   return typeof v === 'number' ? v : String(v);
 }
 
+/** An integer argument sent as a string of digits ("100") is read as that number; the schema let only such strings through. */
+function readIntegers(tool: CompiledTool, args: Record<string, unknown>): Record<string, unknown> {
+  let out = args;
+  for (const p of tool.params) {
+    const v = args[p.arg];
+    if (p.integer === true && typeof v === 'string' && /^-?[0-9]+$/.test(v)) {
+      if (out === args) out = { ...args };
+      out[p.arg] = Number(v);
+    }
+  }
+  return out;
+}
+
 export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger: Logger): Runtime {
   // Schemas from the compiled manifest, checked when it was compiled: no meta-schema check here.
   const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: false, validateSchema: false, meta: false });
@@ -130,7 +143,8 @@ export function createRuntime(upstream: Upstream, limits: RuntimeLimits, logger:
     },
   };
 
-  async function run(tool: CompiledTool, args: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+  async function run(tool: CompiledTool, given: Record<string, unknown>, outerSignal?: AbortSignal): Promise<ToolResult> {
+    const args = readIntegers(tool, given);
     // Cancelled before it started (the host's cancellation arrived with the call): send nothing.
     if (outerSignal?.aborted === true) return failure('The call was cancelled; nothing was sent to Proxmox.');
     if (Buffer.byteLength(JSON.stringify(args)) > limits.maxArgumentBytes) {

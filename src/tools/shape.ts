@@ -1,6 +1,6 @@
 // Output shaping declared in tools.yaml: normalise Proxmox's loosely typed values, filter, sort,
 // page, pick fields, make sizes and durations readable, and keep every answer within its budget.
-import type { CompiledParam, OutputSpec, TypeName } from '../manifest/compile.js';
+import { shownName, type CompiledParam, type JsonKind, type OutputSpec, type TypeName } from '../manifest/compile.js';
 import { REDACTED, cleanValue, isSecretKey, sanitizeText } from '../sanitize.js';
 
 type Row = Record<string, unknown>;
@@ -36,12 +36,16 @@ function normalise(v: unknown, type: TypeName): unknown {
     case 'bytes':
     case 'rate':
     case 'percent':
+    case 'pct':
     case 'duration':
     case 'epoch':
       return toNumber(v);
     case 'tags':
       if (typeof v !== 'string') return v;
       return v.split(/[;,\s]+/).filter((t) => t !== '').map((t) => sanitizeText(t, 64));
+    case 'list':
+      if (typeof v !== 'string') return v;
+      return v.split(',').map((t) => t.trim()).filter((t) => t !== '');
     case 'text':
       return typeof v === 'string' ? sanitizeText(v, TEXT_CAP) : v;
   }
@@ -71,6 +75,11 @@ export function formatDuration(seconds: number): string {
   return parts.filter((p) => p !== '').join(' ') || '0s';
 }
 
+/** A percentage as every answer shows it: a number from 0 to 100, one decimal. */
+function roundPct(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
 /** Readable forms, made after filtering and sorting. */
 function present(v: unknown, type: TypeName): unknown {
   if (typeof v !== 'number' || !Number.isFinite(v)) return v;
@@ -80,7 +89,9 @@ function present(v: unknown, type: TypeName): unknown {
     case 'rate':
       return `${formatBytes(Math.round(v))}/s`;
     case 'percent':
-      return `${(v * 100).toFixed(1)}%`;
+      return roundPct(v * 100);
+    case 'pct':
+      return roundPct(v);
     case 'duration':
       return formatDuration(v);
     case 'epoch':
@@ -134,7 +145,7 @@ function derive(row: Row, spec: OutputSpec): void {
   for (const [name, rule] of Object.entries(spec.derive)) {
     const part = getPath(row, rule.percent[0]);
     const whole = getPath(row, rule.percent[1]);
-    if (typeof part === 'number' && typeof whole === 'number' && whole > 0) row[name] = `${((part / whole) * 100).toFixed(1)}%`;
+    if (typeof part === 'number' && typeof whole === 'number' && whole > 0) row[name] = roundPct((part / whole) * 100);
   }
 }
 
@@ -167,6 +178,9 @@ function passesFilter(row: Row, p: CompiledParam, want: unknown): boolean {
       return typeof v === 'number' && v >= Number(want);
     case 'max':
       return typeof v === 'number' && v <= Number(want);
+    case 'differs':
+      // A boolean question: rows whose field is set and differs from the value (failed tasks), or not.
+      return want === true ? v !== undefined && v !== null && v !== p.value : v === p.value;
   }
 }
 
@@ -176,8 +190,6 @@ let collator: Intl.Collator | undefined;
 const collate = (a: string, b: string): number => (collator ??= new Intl.Collator('en', { numeric: true })).compare(a, b);
 
 function compare(a: unknown, b: unknown): number {
-  if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
-  if (b === undefined || b === null) return -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'string' && typeof b === 'string') return collate(a, b);
   return collate(JSON.stringify(a), JSON.stringify(b));
@@ -201,9 +213,128 @@ function prepare(row: Row, spec: OutputSpec): Row {
   return out;
 }
 
-function pick(row: Row, fields: readonly string[] | undefined, omit: readonly string[] = []): Row {
+const absent = (v: unknown): boolean => v === undefined || v === null;
+
+/**
+ * Sorts rows by one field. Rows without it go last whichever the direction (an offline node has
+ * no memory figure: it is not the smallest nor the largest); equal values keep the tool's key order.
+ */
+function sortRows(rows: Row[], field: string, dir: 1 | -1, key: string | undefined): void {
+  const tie = key !== undefined && key !== field ? (a: Row, b: Row): number => compareAbsentLast(a[key], b[key]) : (): number => 0;
+  rows.sort((a, b) => {
+    const x = a[field];
+    const y = b[field];
+    if (absent(x) || absent(y)) return absent(x) === absent(y) ? tie(a, b) : absent(x) ? 1 : -1;
+    return dir * compare(x, y) || tie(a, b);
+  });
+}
+
+function compareAbsentLast(x: unknown, y: unknown): number {
+  if (absent(x) || absent(y)) return absent(x) === absent(y) ? 0 : absent(x) ? 1 : -1;
+  return compare(x, y);
+}
+
+/** Fields that apply to some rows only (a stopped guest's memory use): left out of the others. */
+function keepApplicable(row: Row, spec: OutputSpec): void {
+  for (const rule of spec.keep_if ?? []) {
+    if (matches(row, rule.where)) continue;
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- rows are ours (parsed per call or copied per page)
+    for (const f of rule.fields) delete row[f];
+  }
+}
+
+/** Where each field goes in a row, and the name it is shown under: made once per manifest rule. */
+interface Layout {
+  rank: Map<string, number>;
+  shown: Map<string, string>;
+}
+
+const layoutCache = new WeakMap<OutputSpec, Layout>();
+
+function layout(spec: OutputSpec): Layout {
+  let l = layoutCache.get(spec);
+  if (l === undefined) {
+    const shown = new Map<string, string>();
+    for (const [path, type] of Object.entries(spec.types)) if (!path.includes('.') && shownName(path, type) !== path) shown.set(path, shownName(path, type));
+    const rank = new Map<string, number>();
+    const names = [...(spec.order ?? (spec.key === undefined ? [] : [spec.key])), ...Object.keys(spec.types).map((p) => p.split('.')[0] ?? p), ...Object.keys(spec.derive)];
+    for (const n of names) if (!rank.has(n)) rank.set(n, rank.size);
+    l = { rank, shown };
+    layoutCache.set(spec, l);
+  }
+  return l;
+}
+
+function isKind(v: unknown, kind: JsonKind): boolean {
+  switch (kind) {
+    case 'array':
+      return Array.isArray(v);
+    case 'integer':
+      return Number.isInteger(v);
+    default:
+      return typeof v === kind;
+  }
+}
+
+/** Nulls go and strings lose trailing newlines: `"comments": "uplink\n"`, `"exists": null`. */
+function tidy(v: unknown): unknown {
+  if (v === null) return undefined;
+  if (typeof v === 'string') return /\s$/.test(v) ? v.trimEnd() : v;
+  if (Array.isArray(v)) return v.map(tidy).filter((x) => x !== undefined);
+  if (typeof v === 'object') {
+    const out: Row = {};
+    for (const [k, x] of Object.entries(v)) {
+      const t = tidy(x);
+      if (t !== undefined) out[k] = t;
+    }
+    return out;
+  }
+  return v;
+}
+
+function deletePath(row: Row, path: string): void {
+  const parts = path.split('.');
+  let cur: unknown = row;
+  for (const part of parts.slice(0, -1)) {
+    cur = typeof cur === 'object' && cur !== null && Object.hasOwn(cur, part) ? (cur as Row)[part] : undefined;
+  }
+  const last = parts[parts.length - 1] ?? '';
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the row is ours; hidden parts are declared in tools.yaml
+  if (typeof cur === 'object' && cur !== null && Object.hasOwn(cur, last)) delete (cur as Row)[last];
+}
+
+/**
+ * A row as it is shown: the fields asked for (by default all but the hidden and omitted ones),
+ * percentages under their `_pct` names, nulls and trailing newlines gone, values of another type
+ * than the output schema states left out, in the tool's one field order: identity first, then
+ * the fields as tools.yaml declares them, then the rest alphabetically.
+ */
+function finish(row: Row, spec: OutputSpec, args: Record<string, unknown>): Row {
+  const { rank, shown } = layout(spec);
+  const asked = args.fields as string[] | undefined;
+  const all = asked?.includes('*') === true;
+  const selection = asked !== undefined && asked.length > 0 && !all ? asked : all ? undefined : spec.fields;
+  const wanted = (k: string, name: string): boolean => selection === undefined || selection.some((f) => f === name || f === k || f.startsWith(`${k}.`));
+  const keys: string[] = [];
+  for (const k of Object.keys(row)) {
+    const name = shown.get(k) ?? k;
+    if (spec.omit?.includes(k) === true || !wanted(k, name)) continue;
+    if (selection === undefined && !all && spec.hidden?.includes(k) === true) continue;
+    keys.push(k);
+  }
+  const at = (k: string): number => rank.get(k) ?? Number.MAX_SAFE_INTEGER;
+  keys.sort((a, b) => at(a) - at(b) || (a < b ? -1 : a > b ? 1 : 0));
   const out: Row = {};
-  for (const f of fields ?? Object.keys(row)) if (Object.hasOwn(row, f) && !omit.includes(f)) out[f] = row[f];
+  for (const k of keys) {
+    const v = tidy(row[k]);
+    const name = shown.get(k) ?? k;
+    const kind = spec.kinds[name];
+    if (v === undefined || (kind !== undefined && !isKind(v, kind))) continue;
+    out[name] = v;
+  }
+  for (const h of spec.hidden ?? []) {
+    if (h.includes('.') && !all && asked?.includes(h) !== true) deletePath(out, h);
+  }
   return out;
 }
 
@@ -223,12 +354,6 @@ export function unwrapAnswer(data: unknown, spec: OutputSpec): { data: unknown }
     return { failure: typeof words === 'string' ? words : JSON.stringify(words) };
   }
   return { data: out };
-}
-
-function selectedFields(spec: OutputSpec, args: Record<string, unknown>): string[] | undefined {
-  const asked = args.fields as string[] | undefined;
-  if (asked !== undefined && asked.length > 0) return asked.includes('*') ? undefined : asked;
-  return spec.fields;
 }
 
 /** The shaped answer, and its JSON text (made once: it is both the budget measure and the text content). */
@@ -285,10 +410,12 @@ export function listRows(data: unknown[], spec: OutputSpec, params: CompiledPara
   }
   // Filtering and sorting need only a few fields in their typed form: normalise those on every row,
   // everything else only on the page that is returned.
-  const sortField = (args.sort as string | undefined) ?? spec.key;
+  const sortName = (args.sort as string | undefined) ?? spec.key;
+  const sortField = sortName === undefined ? undefined : (spec.sort_by?.[sortName] ?? sortName);
   const filters = params.filter((p) => p.in === 'filter' && args[p.arg] !== undefined);
   const needed = new Set(filters.map((p) => p.field));
   if (sortField !== undefined) needed.add(sortField);
+  if (spec.key !== undefined) needed.add(spec.key);
   const deriveEarly = Object.keys(spec.derive).some((name) => needed.has(name));
   if (deriveEarly) for (const rule of Object.values(spec.derive)) for (const f of rule.percent) needed.add(f.split('.')[0] ?? f);
   const steps = typeSteps(spec);
@@ -304,10 +431,7 @@ export function listRows(data: unknown[], spec: OutputSpec, params: CompiledPara
     const want = args[p.arg];
     rows = rows.filter((r) => passesFilter(r, p, want));
   }
-  if (sortField !== undefined) {
-    const dir = args.order === 'desc' ? -1 : 1;
-    rows.sort((a, b) => dir * compare(a[sortField], b[sortField]));
-  }
+  if (sortField !== undefined) sortRows(rows, sortField, args.order === 'desc' ? -1 : 1, spec.key);
   const total = spec.paged ? rows.length : (upstreamTotal ?? rows.length);
   return { rows, extras: cleanValue(extras) as Record<string, unknown>, total, late, derived: deriveEarly };
 }
@@ -330,26 +454,28 @@ export function pageOf(listing: Listing, spec: OutputSpec, args: Record<string, 
   const { rows, total, late } = listing;
   const { offset, limit } = pageWindow(spec, args, rows.length);
   const page = spec.paged ? rows.slice(offset, offset + limit) : rows;
-  const fields = selectedFields(spec, args);
   const steps = typeSteps(spec);
   let items: unknown[] = page.map((row) => {
     const r = listing.kept === true ? structuredClone(row) : row;
     applySteps(r, late, normalise);
     if (!listing.derived) derive(r, spec);
+    keepApplicable(r, spec);
     applySteps(r, steps, present);
-    return spec.pluck !== undefined ? r[spec.pluck] : pick(r, fields, spec.omit);
+    return spec.pluck !== undefined ? r[spec.pluck] : finish(r, spec, args);
   });
   items = cleanValue(items) as unknown[];
 
   const base: Record<string, unknown> = { total, offset };
-  if (spec.paged) base.limit = limit;
+  // Without a limit the page is as many rows as fit the answer's budget: being cut is not news then.
+  const asked = spec.paged && args.limit !== undefined;
+  if (asked) base.limit = limit;
   Object.assign(base, listing.extras);
   let shown = items.length;
   const result = (): Record<string, unknown> => {
     const r: Record<string, unknown> = { items: items.slice(0, shown), ...base };
     const end = offset + shown;
     if (end < total) r.next_offset = end;
-    if (shown < items.length) {
+    if (shown < items.length && asked) {
       r.truncated = {
         omitted: items.length - shown,
         reason: `answer cut at ${budget} bytes`,
@@ -359,7 +485,9 @@ export function pageOf(listing: Listing, spec: OutputSpec, args: Record<string, 
     return r;
   };
   let answer = shaped(result());
-  if (textBytes(answer.text, budget) > budget) {
+  // Room for the line saying how many remain, when some do whatever fits.
+  const line = offset + items.length < total ? 80 : 0;
+  if (textBytes(answer.text, budget) > budget - line) {
     // Largest prefix of whole records that fits: sizes are additive, so one pass finds it.
     const overhead = byteLength({ ...result(), items: [] }) + 200;
     let used = overhead;
@@ -371,6 +499,9 @@ export function pageOf(listing: Listing, spec: OutputSpec, args: Record<string, 
     }
     answer = shaped(result());
   }
+  const end = offset + shown;
+  // One short line for the model that reads the text: how many remain and how to get them.
+  if (end < total) answer.text += `\n${total - end} more: call again with offset=${end}`;
   return answer;
 }
 
@@ -477,8 +608,9 @@ export function shapeRecord(data: unknown, spec: OutputSpec, args: Record<string
   const row = prepare(data as Row, spec);
   applyTypes(row, spec, normalise);
   derive(row, spec);
+  keepApplicable(row, spec);
   applyTypes(row, spec, present);
-  const picked = pick(row, selectedFields(spec, args), spec.omit);
+  const picked = finish(row, spec, args);
   // A field holding more values than the budget has bytes cannot be shown whatever cleaning does to
   // it: it is left out before it is cleaned or serialised, so a huge field costs one bounded count.
   const hopeless: string[] = [];

@@ -117,6 +117,10 @@ function guestList(ctx: RouteContext, type: 'qemu' | 'lxc'): Row[] {
     });
 }
 
+// An AMD EPYC host's /proc/cpuinfo flags, as long as the real line.
+const CPU_FLAGS =
+  'fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx mmxext fxsr_opt pdpe1gb rdtscp lm constant_tsc rep_good nopl nonstop_tsc cpuid extd_apicid aperfmperf rapl pni pclmulqdq monitor ssse3 fma cx16 pcid sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx f16c rdrand lahf_lm cmp_legacy svm extapic cr8_legacy abm sse4a misalignsse 3dnowprefetch osvw ibs skinit wdt tce topoext perfctr_core perfctr_nb bpext perfctr_llc mwaitx cpb cat_l3 cdp_l3 hw_pstate ssbd mba ibrs ibpb stibp vmmcall fsgsbase bmi1 avx2 smep bmi2 invpcid cqm rdt_a rdseed adx smap clflushopt clwb sha_ni xsaveopt xsavec xgetbv1 xsaves cqm_llc cqm_occup_llc cqm_mbm_total cqm_mbm_local user_shstk clzero irperf xsaveerptr rdpru wbnoinvd amd_ppin brs arat npt lbrv svm_lock nrip_save tsc_scale vmcb_clean flushbyasid decodeassists pausefilter pfthreshold v_vmsave_vmload vgif v_spec_ctrl umip pku ospke vaes vpclmulqdq rdpid overflow_recov succor smca debug_swap';
+
 function guestStatus(ctx: RouteContext, type: 'qemu' | 'lxc'): Row {
   const g = guest(ctx, type);
   const row = guestListRow(ctx, g);
@@ -129,9 +133,52 @@ function guestStatus(ctx: RouteContext, type: 'qemu' | 'lxc'): Row {
       row['running-machine'] = ctx.index.old ? 'pc-i440fx-7.2+pve0' : 'pc-i440fx-10.0+pve1';
       row['running-qemu'] = ctx.index.old ? '7.2.0' : '10.0.2';
       row['clipboard'] = null;
+      Object.assign(row, qemuRuntimeDetail(ctx, g));
+    }
+  } else if (g.status === 'running') {
+    // Containers report swap in use beside their limit; Proxmox sends 0 as a number.
+    row['swap'] = 0;
+  }
+  if (g.status === 'running' && !ctx.index.old) {
+    for (const [k, salt] of [['pressurecpusome', 51], ['pressurecpufull', 52], ['pressureiosome', 53], ['pressureiofull', 54], ['pressurememorysome', 55], ['pressurememoryfull', 56]] as const) {
+      row[k] = Math.round(noise(g.vmid, salt) * 500) / 100;
     }
   }
   return row;
+}
+
+/**
+ * What a running VM's status adds on a real host: balloon figures in raw bytes, per-disk block
+ * statistics (dozens of counters each), the QEMU feature list and per-NIC counters.
+ */
+function qemuRuntimeDetail(ctx: RouteContext, g: GuestModel): Row {
+  const m = ctx.index.metrics(g);
+  const maxmem = g.memoryMiB * MiB;
+  const block = (salt: number): Row => {
+    const f = (k: number): number => Math.floor(noise(g.vmid * 31 + salt, k) * 1e9);
+    return {
+      account_failed: true, account_invalid: true, failed_flush_operations: 0, failed_rd_operations: 0, failed_unmap_operations: 0, failed_wr_operations: 0,
+      failed_zone_append_operations: 0, flush_operations: f(1) % 100_000, flush_total_time_ns: f(2), idle_time_ns: f(3), invalid_flush_operations: 0,
+      invalid_rd_operations: 0, invalid_unmap_operations: 0, invalid_wr_operations: 0, invalid_zone_append_operations: 0, rd_bytes: f(4) * 40,
+      rd_merged: 0, rd_operations: f(5) % 1_000_000, rd_total_time_ns: f(6), timed_stats: [], unmap_bytes: 0, unmap_merged: 0, unmap_operations: 0,
+      unmap_total_time_ns: 0, wr_bytes: f(7) * 30, wr_highest_offset: f(8) * 20, wr_merged: 0, wr_operations: f(9) % 1_000_000, wr_total_time_ns: f(10),
+      zone_append_bytes: 0, zone_append_merged: 0, zone_append_operations: 0, zone_append_total_time_ns: 0,
+    };
+  };
+  return {
+    balloon: maxmem,
+    freemem: maxmem - m.mem,
+    ballooninfo: {
+      actual: maxmem, max_mem: maxmem, total_mem: maxmem - 64 * MiB, free_mem: maxmem - m.mem, mem_swapped_in: 0, mem_swapped_out: 0,
+      major_page_faults: 1200 + (g.vmid % 97), minor_page_faults: 5_000_000 + g.vmid, last_update: ctx.index.model.now - 2,
+    },
+    blockstat: { scsi0: block(1), ide2: block(2) },
+    'proxmox-support': {
+      'backup-fleecing': true, 'backup-max-workers': true, 'pbs-dirty-bitmap': true, 'pbs-dirty-bitmap-migration': true, 'pbs-dirty-bitmap-savevm': true,
+      'pbs-library-version': '2.0.1 (UNKNOWN)', 'pbs-masterkey': true, 'query-bitmap-info': true,
+    },
+    nics: { [`tap${g.vmid}i0`]: { netin: m.netin, netout: m.netout } },
+  };
 }
 
 function snapshots(ctx: RouteContext, type: 'qemu' | 'lxc'): Row[] {
@@ -455,7 +502,7 @@ export const handlers = new Map<string, Handler>([
       loadavg: load,
       kversion: old ? 'Linux 5.15.102-1-pve #1 SMP PVE 5.15.102-1 (2023-03-14T13:48Z)' : 'Linux 6.17.2-1-pve #1 SMP PREEMPT_DYNAMIC PMX 6.17.2-1 (2025-10-21T11:55Z)',
       pveversion: `pve-manager/${ctx.index.model.version.version}/${ctx.index.model.version.repoid.slice(0, 16)}`,
-      cpuinfo: { model: 'AMD EPYC 7313P 16-Core Processor', cpus: n.cores, cores: n.cores / 2, sockets: 1, mhz: '3000.000', hvm: '1', user_hz: 100, flags: 'fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge svm' },
+      cpuinfo: { model: 'AMD EPYC 7313P 16-Core Processor', cpus: n.cores, cores: n.cores / 2, sockets: 1, mhz: '3000.000', hvm: '1', user_hz: 100, flags: CPU_FLAGS },
       memory: { total: m.maxmem, used: m.mem, free: m.maxmem - m.mem, available: Math.floor((m.maxmem - m.mem) * 1.1) > m.maxmem ? m.maxmem : Math.floor((m.maxmem - m.mem) * 1.1) },
       swap: { total: 8 * GiB, used: 0, free: 8 * GiB },
       rootfs: { total: m.maxdisk, used: m.disk, free: m.maxdisk - m.disk, avail: m.maxdisk - m.disk - 5 * GiB },
@@ -475,10 +522,11 @@ export const handlers = new Map<string, Handler>([
     const rows: Row[] = [
       { iface: 'lo', type: 'loopback', method: 'loopback', method6: 'manual', families: ['inet'], autostart: 1, active: 1, priority: 1 },
       { iface: 'eno1', type: 'eth', method: 'manual', method6: 'manual', families: ['inet'], exists: 1, active: 1, priority: 3 },
-      { iface: 'eno2', type: 'eth', method: 'manual', method6: 'manual', families: ['inet'], exists: 1, priority: 4 },
+      { iface: 'eno2', type: 'eth', method: 'manual', method6: 'manual', families: ['inet'], exists: 1, priority: 4, comments: 'spare uplink\n', mtu: '9000' },
       {
         iface: 'vmbr0', type: 'bridge', method: 'static', method6: 'manual', families: ['inet'], autostart: 1, active: 1, priority: 5,
         address: n.ip, netmask: '24', cidr: `${n.ip}/24`, gateway: '10.0.0.1', bridge_ports: 'eno1', bridge_stp: 'off', bridge_fd: '0',
+        bridge_vlan_aware: 1, mtu: '1500', comments: 'management and guests\n',
       },
       { iface: 'vmbr0.20', type: 'vlan', method: 'manual', method6: 'manual', families: ['inet'], autostart: 1, active: 1, priority: 6, exists: null, 'vlan-id': '20', 'vlan-raw-device': 'vmbr0' },
     ];
@@ -759,6 +807,32 @@ export const handlers = new Map<string, Handler>([
     const g = guest(ctx, type);
     return { enable: g.vmid % 2, dhcp: 1, ipfilter: 0, macfilter: 1, ndp: 1, policy_in: 'DROP', policy_out: 'ACCEPT', log_level_in: 'nolog', log_level_out: 'nolog', digest: digest(`fw${g.vmid}`) };
   }]),
+  ['/cluster/ha/rules', (ctx) => {
+    // Proxmox VE 9 replaced HA groups with rules: node affinity (where a guest prefers to run) and
+    // resource affinity (guests kept together or apart).
+    const rules: Row[] = [
+      { rule: 'prefer-pve1', type: 'node-affinity', resources: 'vm:100,vm:104', nodes: 'pve1:2,pve2:1', strict: 0, order: 1, digest: digest('ha-rule-1') },
+      { rule: 'keep-apart', type: 'resource-affinity', resources: 'vm:100,vm:104', affinity: 'negative', comment: 'web and mail on different nodes\n', order: 2, digest: digest('ha-rule-2') },
+      { rule: 'old-pin', type: 'node-affinity', resources: 'ct:102', nodes: 'pve2', strict: 1, disable: 1, order: 3, digest: digest('ha-rule-3') },
+    ];
+    const type = ctx.query['type'];
+    const resource = ctx.query['resource'];
+    return rules.filter((r) => (type === undefined || r['type'] === type) && (resource === undefined || String(r['resources']).split(',').includes(resource)));
+  }],
+  ['/cluster/sdn/zones', (ctx) => {
+    const zones: Row[] = [
+      { zone: 'localnetwork', type: 'simple', ipam: 'pve', digest: digest('zone-local') },
+      { zone: 'lab', type: 'simple', ipam: 'pve', dhcp: 'dnsmasq', mtu: '1450', nodes: 'pve1,pve2', digest: digest('zone-lab') },
+      { zone: 'vlans', type: 'vlan', bridge: 'vmbr0', ipam: 'pve', pending: { bridge: 'vmbr1' }, state: 'changed', digest: digest('zone-vlans') },
+    ];
+    const type = ctx.query['type'];
+    return zones.filter((z) => (type === undefined || z['type'] === type) && ctx.can(`/sdn/zones/${String(z['zone'])}`, 'SDN.Audit'));
+  }],
+  ['/cluster/sdn/vnets', (ctx) => [
+    { vnet: 'labnet', zone: 'lab', type: 'vnet', alias: 'Lab guests', digest: digest('vnet-lab') },
+    { vnet: 'dmz', zone: 'vlans', type: 'vnet', tag: 20, vlanaware: 0, 'isolate-ports': 1, digest: digest('vnet-dmz') },
+  ].filter((v) => ctx.can(`/sdn/zones/${v.zone}`, 'SDN.Audit'))],
+  ['/cluster/firewall/options', () => ({ enable: 1, policy_in: 'DROP', policy_out: 'ACCEPT', policy_forward: 'ACCEPT', ebtables: 1, log_ratelimit: 'burst=5,enable=1,rate=1/second', digest: digest('cluster-fw') })],
   ['/nodes/{node}/firewall/options', () => ({ enable: 1, log_level_in: 'nolog', log_level_out: 'nolog', nosmurfs: 1, tcpflags: 0, digest: digest('node-fw') })],
   ['/nodes/{node}/certificates/info', (ctx) => [certificateInfo(ctx.certs.caPem, 'pve-root-ca.pem'), certificateInfo(ctx.certs.certPem, 'pve-ssl.pem')]],
 ]);

@@ -1,10 +1,14 @@
 // Spawns the built server over stdio, as a host does, with the SDK's own client.
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { FakeProxmox } from '../fake-proxmox/index.js';
 
 export const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
+
+/** How many tools the built-in manifest offers: tests read it rather than hard-code it, since tools are added in tools.yaml. */
+export const TOOL_COUNT = (JSON.parse(readFileSync(new URL('../../src/generated/manifest.json', import.meta.url), 'utf8')) as { tools: unknown[] }).tools.length;
 
 export function fakeEnv(fake: FakeProxmox, extra: Record<string, string> = {}): Record<string, string> {
   return {
