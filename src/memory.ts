@@ -1,21 +1,17 @@
-// Memory the server gives back. Measured with `npm run bench` and /proc/<pid>/smaps, three things
-// made a busy server's resident set twice the size it needs:
+// Memory the server gives back. Measured with `npm run bench` and /proc/<pid>/smaps (bench/README.md,
+// "Memory: the V8 flags and the collections", has the figures), three things made a busy server's
+// resident set twice the size it needs:
 //
 // 1. undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with its baseline
 //    compiler, then, once the first answer has been parsed, recompiles it with its optimising
-//    compiler on background threads: about 30 MB for a tenth of a second, for a parser whose speed
-//    does not matter here (tens of microseconds an answer either way, in A/B runs of the bench).
-//    `--liftoff-only` keeps the baseline code.
+//    compiler on background threads, which takes tens of megabytes for a moment, for a parser whose
+//    speed does not matter here. `--liftoff-only` keeps the baseline code.
 // 2. While a large answer is parsed, every object in it survives the young generation's
-//    collections, so V8 grows that generation to its maximum (32 MB) and keeps it that size.
+//    collections, so V8 grows that generation to its maximum and keeps it that size.
 //    `--semi-space-growth-factor=1` keeps it at its starting size; the parsed answer moves to the
-//    old generation. The price is time: about 10 ms on a 5,000-guest answer, and about 30 ms once,
-//    when the server loads. Without the flag the 5,000-guest walk peaks at 110 MiB instead of 83.
-//    On the largest answer the server reads at all (2,000,000 values, the cap src/proxmox/envelope.ts
-//    sets before parsing) the flag costs 1.5 to 2 times the time of growing the young generation,
-//    for the same peak: that cap, not this flag, is what bounds the worst case. (Before the cap, a
-//    31 MiB record of 3.9 million small objects took 13 to 40 s and 720 MiB on a loaded 2-core
-//    machine, most of it collecting: every object copied out of a 1 MiB young generation.)
+//    old generation, at a small price in time. On the largest answer the server reads at all (the
+//    cap src/proxmox/envelope.ts sets before parsing) the flag costs more time for the same peak:
+//    that cap, not this flag, is what bounds the worst case.
 // 3. A big cluster's listing is megabytes of JSON text and as much again once parsed, all garbage
 //    as soon as the page is shaped; V8 leaves it until the heap has grown enough to justify a full
 //    collection, and so it does with what a burst of calls leaves behind. The server asks for one
@@ -54,8 +50,8 @@ export interface CollectorParts {
  * Decides when to ask for a full collection: after large answers (at the next turn once a few
  * megabytes of them have gone by, else when idle), and after the heap has grown by a few megabytes
  * since the last one (a burst of calls leaves its garbage in the old generation too): when idle, or
- * at the next turn if it keeps growing. A collection takes about 10 ms; in a burst of small calls
- * that is one every several hundred calls. Never while an answer is being made: always from a timer.
+ * at the next turn if it keeps growing; in a burst of small calls that is one every several hundred
+ * calls. Never while an answer is being made: always from a timer.
  */
 export function createCollector(parts: CollectorParts): (chars: number) => void {
   let pending = 0;
@@ -105,9 +101,15 @@ export function exposedGc(): (() => void) | null {
 }
 
 let note: ((chars: number) => void) | undefined;
+let gc: (() => void) | null | undefined;
 
 /** Notes that an answer of `chars` characters was read from Proxmox. */
 export function noteAnswerSize(chars: number): void {
-  note ??= createCollector({ collect: exposedGc(), heapUsed: () => v8.getHeapStatistics().used_heap_size });
+  // The collection function is found when first needed: making a context for it would delay the first answer.
+  const collect = (): void => {
+    if (gc === undefined) gc = exposedGc();
+    gc?.();
+  };
+  note ??= createCollector({ collect, heapUsed: () => v8.getHeapStatistics().used_heap_size });
   note(chars);
 }

@@ -11,7 +11,7 @@ export const isSecretKey = isSecretField;
 // eslint-disable-next-line no-control-regex, no-misleading-character-class -- these ranges are exactly what we strip
 const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]|[\u{E0000}-\u{E007F}]|[\u{E0100}-\u{E01EF}]/gu;
 
-export const DEFAULT_STRING_CAP = 2000;
+const DEFAULT_STRING_CAP = 2000;
 const KEY_CAP = 128;
 
 // Most values are plain printable ASCII: one quick test spares them the full replacement.

@@ -1,6 +1,6 @@
 // Redaction works on values, after parsing and before cutting: an answer that holds a token header
 // stays valid, a secret at a cap is removed whole, and no message echoes a secret the caller sent.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import manifest from '../src/generated/manifest.json' with { type: 'json' };
 import { createLogger } from '../src/logger.js';
 import type { CompiledTool } from '../src/manifest/compile.js';
@@ -9,6 +9,7 @@ import { pve } from '../src/proxmox/api/pve.js';
 import { createUpstream } from '../src/proxmox/client.js';
 import { cleanValue } from '../src/sanitize.js';
 import { createRuntime } from '../src/tools/runtime.js';
+import { PVE_AUDITOR, startFakeProxmox, type FakeProxmox } from './fake-proxmox/index.js';
 
 const SECRET = '5e0b7a52-3c1f-4d9e-8a6b-2f4c1d7e9a03';
 const TOKEN_ID = 'mcp@pve!reader';
@@ -23,22 +24,40 @@ function fragments(text: string, secret = SECRET): string[] {
 const tool = (manifest.tools as unknown as CompiledTool[]).find((t) => t.name === 'get_vm_config');
 if (tool === undefined) throw new Error('get_vm_config is not in the manifest');
 
-/** The real client and runtime, with an answer body given as raw bytes. */
+// A fake Proxmox that accepts this secret; each test sets the raw bytes of the answer.
+let fake: FakeProxmox;
+beforeAll(async () => {
+  fake = await startFakeProxmox({ tokens: [{ id: TOKEN_ID, secret: SECRET, privileges: { '/': PVE_AUDITOR } }] });
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+/** The real client and runtime over TLS, with an answer body given as raw bytes. */
 function runtimeAnswering(body: string, status = 200) {
+  fake.setFault('/nodes/pve1/qemu/100/config', { kind: 'status', status, reason: 'OK', body });
   const upstream = createUpstream({
     api: pve,
-    baseUrl: 'https://pve.test:8006/api2/json',
+    baseUrl: `${fake.url}/api2/json`,
     tokenId: TOKEN_ID,
     tokenSecret: SECRET,
-    tls: { verify: true },
+    tls: { verify: true, caFile: fake.caFile },
     limits: {},
     allowedTemplates: new Set([tool?.path ?? '']),
-    fetch: () => Promise.resolve(new Response(body, { status, headers: { 'content-type': 'application/json' } })),
   });
   const lines: string[] = [];
   const logger = createLogger({ level: 'DEBUG', write: (l) => lines.push(l) });
   const runtime = createRuntime(upstream, { callTimeoutMs: 5000, maxResultBytes: 24_000, rateLimitPerMinute: 1000, maxArgumentBytes: 4096, api: pve }, logger);
-  return { call: () => runtime.call(tool as CompiledTool, { node: 'pve1', vmid: 100 }), lines };
+  return {
+    call: async () => {
+      try {
+        return await runtime.call(tool as CompiledTool, { node: 'pve1', vmid: 100 });
+      } finally {
+        await upstream.close();
+      }
+    },
+    lines,
+  };
 }
 
 describe('an answer holding a token header', () => {

@@ -8,7 +8,7 @@ import type { Runtime } from '../tools/runtime.js';
 import { sanitizeText } from '../sanitize.js';
 import { VERSION } from '../version.js';
 
-export const SERVER_NAME = 'proxmox-mcp';
+const SERVER_NAME = 'proxmox-mcp';
 export const SERVER_VERSION = VERSION;
 
 function describeArgumentError(e: ErrorObject, schema: JsonSchemaType): string {
@@ -62,7 +62,7 @@ export interface ServerDeps {
 }
 
 /** How long a 2026-07-28 client may keep tools/list: the list never changes while the server runs. */
-export const TOOLS_LIST_TTL_MS = 10 * 60 * 1000;
+const TOOLS_LIST_TTL_MS = 10 * 60 * 1000;
 
 const DEFAULT_INSTRUCTIONS =
   'Read-only access to a Proxmox cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).';
@@ -90,11 +90,6 @@ export function createServerFactory({ manifest, runtime, logger, maxArgumentElem
     for (const r of registrations) server.registerTool(r.name, r.config, r.callback);
     return server;
   };
-}
-
-/** One server for one connection (tests and embedders); serving entries use createServerFactory. */
-export function createMcpServer(deps: ServerDeps): McpServer {
-  return createServerFactory(deps)();
 }
 
 /** Checks arguments against the tool's full argument schema; lists its lean copy in tools/list. */

@@ -12,7 +12,7 @@ import type { JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextp
 
 type Id = string | number;
 
-export const MAX_LINE_BYTES = 10 * 1024 * 1024;
+const MAX_LINE_BYTES = 10 * 1024 * 1024;
 
 export interface StdioOptions {
   /** How long answers still being made may take once input has ended. */

@@ -53,8 +53,6 @@ export interface ClientOptions {
   limits: AgentLimits;
   /** Templates that may be requested at all (the manifest's paths). */
   allowedTemplates: ReadonlySet<string>;
-  /** For tests: a fetch to use instead of undici's. */
-  fetch?: typeof globalThis.fetch;
 }
 
 export class GuardError extends Error {
@@ -213,11 +211,6 @@ export function createUpstream(options: ClientOptions): Upstream {
   let connection: Promise<Connection> | undefined;
   const connect = (): Promise<Connection> => {
     connection ??= (async () => {
-      if (options.fetch !== undefined) {
-        const client = createClient<paths>({ baseUrl: options.baseUrl, fetch: options.fetch });
-        client.use(guard);
-        return { client, close: () => Promise.resolve() };
-      }
       const http = await import('./http.js');
       const agent = http.createAgent(options.tls, options.limits);
       const client = createClient<paths>({ baseUrl: options.baseUrl, ...http.fetchOptions(agent) });
@@ -228,9 +221,33 @@ export function createUpstream(options: ClientOptions): Upstream {
   };
 
   type Answer = Promise<{ data?: string; error?: unknown; response: Response }>;
-  const send = async (call: (client: Client) => Answer): Promise<UpstreamResult> => {
+  // The first request opens the first connection (TCP and TLS). Requests made meanwhile wait until
+  // it is free again (undici hands it back to its pool just after the answer has been read) and
+  // reuse it, rather than each paying for a handshake of its own at the same moment.
+  let opening: Promise<void> | undefined;
+  let opened = false;
+  const request = (client: Client, call: (client: Client) => Answer, signal: AbortSignal): Answer => {
+    if (opened) return call(client);
+    if (opening !== undefined && !signal.aborted) {
+      const open = opening;
+      // A request given up on while waiting is sent at once, to fail with its own abort.
+      const free = new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => { resolve(); }, { once: true });
+        void open.then(resolve);
+      });
+      return free.then(() => call(client));
+    }
+    const answer = call(client);
+    const released = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    opening = answer.then(released, released);
+    void opening.then(() => {
+      opened = true;
+    });
+    return answer;
+  };
+  const send = async (call: (client: Client) => Answer, signal: AbortSignal): Promise<UpstreamResult> => {
     try {
-      const { data, error, response } = await call((await connect()).client);
+      const { data, error, response } = await request((await connect()).client, call, signal);
       // openapi-fetch hands error bodies back already parsed when they are JSON.
       const body = data ?? errorBodyText(error);
       if (body === undefined) return { ok: false, status: response.status, kind: 'invalid-json', message: 'the error answer is nested too deeply to read' };
@@ -257,10 +274,10 @@ export function createUpstream(options: ClientOptions): Upstream {
           parseAs: 'text',
           signal,
         });
-      return send(get);
+      return send(get, signal);
     },
     read(known, signal) {
-      return send((client) => (known === '/version' ? client.GET('/version', { parseAs: 'text', signal }) : client.GET('/access/permissions', { parseAs: 'text', signal })));
+      return send((client) => (known === '/version' ? client.GET('/version', { parseAs: 'text', signal }) : client.GET('/access/permissions', { parseAs: 'text', signal })), signal);
     },
     async close() {
       if (connection !== undefined) await (await connection).close();

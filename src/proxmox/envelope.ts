@@ -6,7 +6,7 @@
 import type { UpstreamFailure, UpstreamOk, UpstreamResult } from './client.js';
 
 /** JSON values (objects, arrays, strings, keys included, numbers, literals) one answer may hold. */
-export const MAX_VALUES = 2_000_000;
+const MAX_VALUES = 2_000_000;
 /** Nesting one answer may have; Proxmox answers nest a handful of levels. */
 export const MAX_DEPTH = 64;
 

@@ -32,7 +32,7 @@ export function normaliseFingerprint(input: string): string {
   return hex;
 }
 
-export class FingerprintMismatchError extends Error {
+class FingerprintMismatchError extends Error {
   override readonly name = 'FingerprintMismatchError';
   readonly code = 'ERR_TLS_FINGERPRINT_MISMATCH';
   constructor(readonly presented: string) {

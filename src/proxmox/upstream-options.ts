@@ -14,7 +14,7 @@ export function tlsSettings(settings: ConnectionSettings): TlsSettings {
   return { verify: settings.verifySsl, caFile: settings.caFile, fingerprint: settings.fingerprint };
 }
 
-export function agentLimits(config: Pick<Config, 'maxConcurrency' | 'requestTimeoutMs' | 'maxResponseBytes'>): AgentLimits {
+function agentLimits(config: Pick<Config, 'maxConcurrency' | 'requestTimeoutMs' | 'maxResponseBytes'>): AgentLimits {
   return {
     connections: config.maxConcurrency,
     requestTimeoutMs: config.requestTimeoutMs,

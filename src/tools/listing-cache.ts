@@ -6,14 +6,14 @@
 // Proxmox afresh.
 
 /** How long a listing serves later pages. */
-export const SNAPSHOT_TTL_MS = 30_000;
+const SNAPSHOT_TTL_MS = 30_000;
 /** Listings kept at most (the oldest goes first): a model rarely walks more than one at a time. */
-export const SNAPSHOT_MAX = 4;
+const SNAPSHOT_MAX = 4;
 /**
  * Rows kept at most over all listings (the oldest listings go first; a larger listing is not kept):
  * about 40 MB at the size of a `/cluster/resources` row, whatever answers a host sends.
  */
-export const SNAPSHOT_MAX_ROWS = 100_000;
+const SNAPSHOT_MAX_ROWS = 100_000;
 
 interface Entry<T> {
   value: T;

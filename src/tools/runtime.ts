@@ -31,7 +31,7 @@ export interface Runtime {
   call(tool: CompiledTool, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
 }
 
-export const LISTING_REREAD =
+const LISTING_REREAD =
   'The list was read again from Proxmox for this page: the listing its first page came from is not held by the server process that answered (several run behind one address, or it expired). Rows added or removed meanwhile may have shifted, so a row can be missing or repeated across pages; for one consistent listing, start again at offset 0.';
 
 function failure(message: string): ToolResult {
@@ -57,7 +57,7 @@ function proxmoxWords(f: UpstreamFailure): string {
 }
 
 /** What went wrong, in words that tell the model what to do next. */
-export function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Record<string, unknown>, timeoutMs: number, api: ApiDescription): string {
+function describeFailure(tool: CompiledTool, f: UpstreamFailure, args: Record<string, unknown>, timeoutMs: number, api: ApiDescription): string {
   const words = proxmoxWords(f);
   const node = typeof args.node === 'string' ? sanitizeText(args.node, 64) : undefined;
   switch (f.kind) {
