@@ -415,8 +415,18 @@ function conventions(output: RawOutput, returned: Record<string, JsonSchema>, pr
   return { types, kinds, sortBy };
 }
 
-/** `file` names the manifest in every problem (with the line): the API's own manifest, or an operator's file. */
-export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API, file = api.manifestFile): CompiledManifest {
+
+/** Reports a problem with one field of the tool being compiled (the path is under the tool's entry). */
+type Problem = (field: (string | number)[], message: string) => void;
+
+interface ParsedManifest {
+  manifest: RawManifest;
+  doc: ReturnType<typeof parseDocument>;
+  lines: LineCounter;
+}
+
+/** Parses the YAML and checks it against the manifest's own schema; every problem names its line. */
+function parseManifest(yamlText: string, file: string): ParsedManifest {
   const lines = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -426,8 +436,7 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
     );
   }
   const raw = doc.toJS({ maxAliasCount: 0 }) as unknown;
-  const ajv = STRICT_AJV();
-  const validateShape = ajv.compile<RawManifest>(manifestSchema);
+  const validateShape = STRICT_AJV().compile<RawManifest>(manifestSchema);
   if (!validateShape(raw)) {
     throw new ManifestError(
       (validateShape.errors ?? []).map((e) => {
@@ -442,225 +451,299 @@ export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDesc
       file,
     );
   }
-  const manifest = raw;
+  return { manifest: raw, doc, lines };
+}
+
+/** The pinned GET operation a tool reads, unless its path is refused or not in the pin. */
+function resolveOperation(t: RawTool, spec: SpecDoc, api: ApiDescription, problem: Problem): SpecOperation | undefined {
+  const denied = deniedReason(t.path, api);
+  if (denied !== undefined) problem(['path'], `${t.path} is refused: it ${denied}`);
+  const op: SpecOperation | undefined = spec.paths[t.path]?.get;
+  if (op === undefined) problem(['path'], `${t.path} is not a GET operation in the pinned ${api.product} API (${api.specFile})`);
+  return op;
+}
+
+/**
+ * The privilege comes from the pinned API's own check; a hand-written one must agree with it.
+ * Where the endpoint lets every token in and filters rows instead, tools.yaml says what a row needs.
+ */
+function derivePermission(t: RawTool, op: SpecOperation, problem: Problem): { privilege: string; permission: ToolPermission } {
+  const check = permissionCheck(op['x-pve-permissions']);
+  const permission: ToolPermission = {};
+  let privilege: string;
+  if (check !== undefined) {
+    permission.check = check;
+    privilege = describeCheck(check);
+    const disagreement = t.privilege === undefined ? undefined : privilegeDisagreement(t.privilege, check);
+    if (disagreement !== undefined) problem(['privilege'], disagreement);
+  } else if (t.privilege !== undefined && isPrivilegeName(t.privilege)) {
+    permission.rows = t.privilege;
+    privilege = `${t.privilege}, per ${t.output?.shape === 'list' ? 'row' : 'object'}`;
+  } else {
+    if (t.privilege !== undefined) problem(['privilege'], `"${t.privilege}" is not a privilege name (such as VM.Audit); the pinned API lets any token call ${t.path}, so leave privilege out or name what its rows need`);
+    privilege = 'any token';
+  }
+  return { privilege, permission };
+}
+
+type SpecParams = Map<string, SpecParameter>;
+
+/** A tool's arguments: their schemas as shown and checked, and the spec's rules for what is sent upstream. */
+interface CompiledArguments {
+  properties: Record<string, JsonSchema>;
+  required: string[];
+  upstreamProps: Record<string, unknown>;
+  upstreamRequired: string[];
+  params: CompiledParam[];
+  /** Query parameters bound by an argument. */
+  upstreamQuery: Set<string>;
+}
+
+/** One argument's schema, whether it is required, and whether Proxmox reads it as a boolean (sent as 0/1). */
+interface CompiledArgument {
+  schema: JsonSchema;
+  isRequired: boolean;
+  isBoolean: boolean;
+}
+
+function compileFilterArgument(arg: string, p: RawParam, shape: string, problem: Problem): CompiledArgument {
+  if (shape !== 'list') problem(['params', arg, 'in'], 'filter arguments need output.shape list');
+  if ((p.match === 'differs') !== (p.value !== undefined)) problem(['params', arg], 'match differs and value go together');
+  const schema = p.schema ?? (p.match === 'min' || p.match === 'max' ? { type: 'number' } : p.match === 'differs' ? { type: 'boolean' } : { type: 'string', maxLength: 128 });
+  return { schema, isRequired: p.required ?? false, isBoolean: false };
+}
+
+/** A path or query argument: the spec's rule, narrowed (never widened) by the tool's own. */
+function compileUpstreamArgument(t: RawTool, arg: string, p: RawParam, where: 'path' | 'query', upstream: string, specParams: SpecParams, acc: CompiledArguments, problem: Problem): CompiledArgument | undefined {
+  const sp = specParams.get(`${where}:${upstream}`);
+  if (sp === undefined) {
+    const other = specParams.get(`${where === 'path' ? 'query' : 'path'}:${upstream}`);
+    problem(['params', arg], other ? `"${upstream}" is a ${other.in} parameter in the spec, not ${where}` : `"${upstream}" is not a ${where} parameter of GET ${t.path}`);
+    return undefined;
+  }
+  const specSchema = cleanSchema(sp.schema ?? {}) as JsonSchema;
+  const isBoolean = typesOf(specSchema).includes('boolean');
+  if (p.schema !== undefined) {
+    for (const w of wideningProblems(p.schema, specSchema)) problem(['params', arg, 'schema'], `widens the spec: ${w}`);
+  }
+  // The spec's patterns are long regexes that would cost every tools/list reader tokens: the
+  // runtime enforces them through upstreamSchema on every call, so only a tool's own is shown.
+  const schema: JsonSchema = { ...specSchema, ...(p.schema ?? {}) };
+  if (p.schema?.pattern === undefined) delete schema.pattern;
+  delete schema.default;
+  acc.upstreamProps[upstream] = specSchema;
+  let isRequired: boolean;
+  if (where === 'path') {
+    isRequired = true;
+    acc.upstreamRequired.push(upstream);
+    if (p.required === false) problem(['params', arg, 'required'], 'a path argument is always required');
+  } else {
+    acc.upstreamQuery.add(upstream);
+    isRequired = p.required ?? sp.required === true;
+    if (sp.required === true && !isRequired) problem(['params', arg, 'required'], 'the spec requires it');
+    if (sp.required === true) acc.upstreamRequired.push(upstream);
+  }
+  return { schema, isRequired, isBoolean };
+}
+
+/** Every whole number sent to Proxmox is bounded: beyond 2^53 it is no longer exact, and from 1e21 on it is written in exponent form, which Proxmox does not read as an integer. */
+function boundInteger(arg: string, upstream: string, schema: JsonSchema): JsonSchema {
+  const bounded = arg === 'offset' || upstream === 'start' ? { ...schema, maximum: Math.min(MAX_OFFSET, typeof schema.maximum === 'number' ? schema.maximum : MAX_OFFSET) } : schema;
+  bounded.maximum ??= Number.MAX_SAFE_INTEGER;
+  bounded.minimum ??= Number.MIN_SAFE_INTEGER;
+  return bounded;
+}
+
+/** Path, query and filter arguments: properties, required names, the upstream schema and the runtime's parameter list. */
+function compileArguments(t: RawTool, specParams: SpecParams, shape: string, problem: Problem): CompiledArguments {
+  const templateVars = [...t.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
+  const acc: CompiledArguments = { properties: {}, required: [], upstreamProps: {}, upstreamRequired: [], params: [], upstreamQuery: new Set() };
+  const boundPath = new Set<string>();
+  for (const [arg, p] of Object.entries(t.params ?? {})) {
+    const where = p.in ?? (templateVars.includes(arg) ? 'path' : 'query');
+    const upstream = p.upstream ?? arg;
+    const compiled = where === 'filter' ? compileFilterArgument(arg, p, shape, problem) : compileUpstreamArgument(t, arg, p, where, upstream, specParams, acc, problem);
+    if (compiled === undefined) continue;
+    if (where === 'path') boundPath.add(upstream);
+    let { schema } = compiled;
+    if (where !== 'filter' && typesOf(schema).includes('integer')) schema = boundInteger(arg, upstream, schema);
+    if (p.description !== undefined) schema = { ...schema, description: p.description };
+    acc.properties[arg] = schema;
+    if (compiled.isRequired) acc.required.push(arg);
+    const param: CompiledParam = { arg, in: where, upstream, boolean: compiled.isBoolean, field: p.field ?? arg, match: p.match ?? 'equals' };
+    if (p.value !== undefined) param.value = p.value;
+    if (typesOf(schema).includes('integer')) param.integer = true;
+    acc.params.push(param);
+  }
+  for (const v of templateVars) if (!boundPath.has(v)) problem(['path'], `{${v}} is not bound by any path argument`);
+  return acc;
+}
+
+/** The query a tool always sends, each value checked against the spec's rule; every query parameter the spec requires must be bound or fixed. */
+function compileFixedQuery(t: RawTool, op: SpecOperation, specParams: SpecParams, upstreamQuery: Set<string>, problem: Problem): Record<string, string> {
+  const fixedQuery: Record<string, string> = {};
+  for (const [k, v] of Object.entries(t.query ?? {})) {
+    const sp = specParams.get(`query:${k}`);
+    if (sp === undefined) {
+      problem(['query', k], `"${k}" is not a query parameter of GET ${t.path}`);
+      continue;
+    }
+    if (upstreamQuery.has(k)) problem(['query', k], 'is also an argument');
+    const specSchema = cleanSchema(sp.schema ?? {}) as JsonSchema;
+    const ok = specRule(specSchema)(v);
+    if (!ok) problem(['query', k], `${JSON.stringify(v)} does not satisfy the spec's rule for "${k}"`);
+    fixedQuery[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  }
+  const missing = (op.parameters ?? []).filter((sp) => sp.in === 'query' && sp.required === true && !upstreamQuery.has(sp.name) && !(sp.name in fixedQuery));
+  for (const sp of missing) problem(['params'], `the spec requires query parameter "${sp.name}": bind it or fix it under query`);
+  return fixedQuery;
+}
+
+/** Adds the arguments the runtime answers itself (sort, order, limit, offset, fields) to `properties`; returns whether the runtime pages the list. */
+function addShapingArguments(output: RawOutput, shape: string, properties: Record<string, JsonSchema>, problem: Problem): boolean {
+  const hasOwn = (n: string): boolean => n in properties;
+  const paged = shape === 'list' && !hasOwn('limit') && !hasOwn('offset');
+  if (shape === 'list') {
+    if (output.sort !== undefined) {
+      if (hasOwn('sort')) problem(['params', 'sort'], 'clashes with output.sort');
+      properties.sort = { enum: output.sort };
+      properties.order = { enum: ['asc', 'desc'] };
+    }
+    if (paged) {
+      properties.limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE };
+      properties.offset = { type: 'integer', minimum: 0, maximum: MAX_OFFSET };
+    }
+  } else {
+    for (const k of ['rows', 'extras', 'key', 'sort', 'pluck', 'page', 'rows_with'] as const) {
+      if (output[k] !== undefined) problem(['output', k], 'applies to output.shape list only');
+    }
+  }
+  if (output.fields !== undefined || output.hidden !== undefined) {
+    if (hasOwn('fields')) problem(['params', 'fields'], 'clashes with output.fields');
+    properties.fields = { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 64, description: '["*"] = all' };
+  }
+  return paged;
+}
+
+function checkErrorRules(output: RawOutput, problem: Problem): void {
+  for (const rule of output.errors ?? []) {
+    try {
+      new RegExp(rule.match, 'u');
+    } catch {
+      problem(['output', 'errors'], `match ${JSON.stringify(rule.match)} is not a valid regular expression`);
+    }
+  }
+}
+
+/** The argument schema as shown (inputSchema, before `listed`) and as checked (argumentSchema), which must compile. */
+function argumentSchemas(properties: Record<string, JsonSchema>, required: string[], problem: Problem): { inputSchema: JsonSchema; argumentSchema: JsonSchema } {
+  const inputSchema: JsonSchema = { type: 'object', properties, additionalProperties: false };
+  if (required.length > 0) inputSchema.required = required;
+  // What is checked takes a string of digits for an integer ("100" for a VM ID): the runtime reads
+  // it as the number, and the spec's bounds are checked on that number before anything is sent.
+  const argumentSchema: JsonSchema = {
+    ...inputSchema,
+    properties: Object.fromEntries(
+      Object.entries(properties).map(([k, v]) => [k, typesOf(v).includes('integer') && !Array.isArray(v.type) ? { ...v, type: ['integer', 'string'], pattern: '^-?[0-9]{1,15}$' } : v]),
+    ),
+  };
+  try {
+    STRICT_AJV().compile(argumentSchema);
+  } catch (error) {
+    problem(['params'], `the argument schema does not compile: ${(error as Error).message}`);
+  }
+  return { inputSchema, argumentSchema };
+}
+
+/**
+ * The runtime's output spec and the output schema, both made here rather than written in
+ * tools.yaml: no compile at start-up for the schema (the catalogue test compiles every tool's under
+ * strict rules and checks every answer against it).
+ */
+function compileOutput(output: RawOutput, shape: OutputSpec['shape'], op: SpecOperation, paged: boolean, problem: Problem): { outputSpec: OutputSpec; outputSchema: JsonSchema } {
+  const { types, kinds, sortBy } = conventions(output, shape === 'value' || output.unwrap !== undefined ? {} : returnedFields(op, shape), (field, message) => {
+    problem(['output', ...field], message);
+  });
+  const rowProperties = Object.fromEntries(Object.entries(kinds).map(([k, kind]) => [k, SCHEMA_OF[kind]]));
+  const pluckKind = output.pluck === undefined ? undefined : kindOf(types[output.pluck] ?? 'text');
+  // tools/list is read on every turn: the list form (total, offset, next_offset) is explained by
+  // every answer, so only the rows are described.
+  const outputSchema: JsonSchema =
+    shape === 'list'
+      ? { type: 'object', properties: { items: { type: 'array', items: pluckKind !== undefined ? SCHEMA_OF[pluckKind] : { type: 'object', properties: rowProperties } } } }
+      : shape === 'value'
+        ? { type: 'object', properties: { value: {} }, required: ['value'] }
+        : Object.keys(rowProperties).length > 0
+          ? { type: 'object', properties: rowProperties }
+          : { type: 'object' };
+
+  const outputSpec: OutputSpec = {
+    shape,
+    types,
+    derive: output.derive ?? {},
+    kinds,
+    page: output.page ?? MAX_PAGE,
+    paged,
+    errors: output.errors ?? [],
+  };
+  if (Object.keys(sortBy).length > 0) outputSpec.sort_by = sortBy;
+  for (const k of ['rows', 'extras', 'key', 'order', 'hidden', 'keep_if', 'sort', 'fields', 'pluck', 'budget', 'omit', 'rows_with', 'unwrap', 'body_error', 'rename', 'redact_by'] as const) {
+    if (output[k] !== undefined) (outputSpec as unknown as Record<string, unknown>)[k] = output[k];
+  }
+  return { outputSpec, outputSchema };
+}
+
+/** One tools.yaml entry against the pinned spec; undefined when its path is not a pinned GET operation. */
+function compileTool(t: RawTool, spec: SpecDoc, api: ApiDescription, problem: Problem): CompiledTool | undefined {
+  const op = resolveOperation(t, spec, api, problem);
+  if (op === undefined) return undefined;
+  const { privilege, permission } = derivePermission(t, op, problem);
+  const specParams: SpecParams = new Map((op.parameters ?? []).map((p) => [`${p.in}:${p.name}`, p]));
+  const output: RawOutput = t.output ?? { shape: 'record' as const };
+  const shape = output.shape ?? 'record';
+
+  const args = compileArguments(t, specParams, shape, problem);
+  const fixedQuery = compileFixedQuery(t, op, specParams, args.upstreamQuery, problem);
+  const paged = addShapingArguments(output, shape, args.properties, problem);
+  checkErrorRules(output, problem);
+  const { inputSchema, argumentSchema } = argumentSchemas(args.properties, args.required, problem);
+  const upstreamSchema: JsonSchema = { type: 'object', properties: args.upstreamProps, required: args.upstreamRequired };
+  const { outputSpec, outputSchema } = compileOutput(output, shape, op, paged, problem);
+
+  return {
+    name: t.name,
+    title: t.title,
+    description: t.description.trim(),
+    toolset: t.toolset,
+    path: t.path,
+    privilege,
+    permission,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: t.open_world ?? true },
+    inputSchema: listed(inputSchema),
+    argumentSchema,
+    outputSchema,
+    upstreamSchema,
+    params: args.params,
+    fixedQuery,
+    output: outputSpec,
+  };
+}
+
+/** `file` names the manifest in every problem (with the line): the API's own manifest, or an operator's file. */
+export function compileManifest(yamlText: string, specDoc: unknown, api: ApiDescription = DEFAULT_API, file = api.manifestFile): CompiledManifest {
+  const { manifest, doc, lines } = parseManifest(yamlText, file);
   const spec = specDoc as SpecDoc;
   const problems: string[] = [];
   const seen = new Set<string>();
   const tools: CompiledTool[] = [];
-
   manifest.tools.forEach((t, index) => {
-    const at = (...rest: (string | number)[]): string => `${location(file, lines, doc, ['tools', index, ...rest])}: tool "${t.name}"`;
-    const problem = (field: (string | number)[], message: string): void => {
-      problems.push(`${at(...field)}: ${field.join('.')}: ${message}`);
+    const problem: Problem = (field, message) => {
+      problems.push(`${location(file, lines, doc, ['tools', index, ...field])}: tool "${t.name}": ${field.join('.')}: ${message}`);
     };
     if (seen.has(t.name)) problem(['name'], 'is used by an earlier tool');
     seen.add(t.name);
-
-    const denied = deniedReason(t.path, api);
-    if (denied !== undefined) problem(['path'], `${t.path} is refused: it ${denied}`);
-    const op: SpecOperation | undefined = spec.paths[t.path]?.get;
-    if (op === undefined) {
-      problem(['path'], `${t.path} is not a GET operation in the pinned ${api.product} API (${api.specFile})`);
-      return;
-    }
-    // The privilege comes from the pinned API's own check; a hand-written one must agree with it.
-    // Where the endpoint lets every token in and filters rows instead, tools.yaml says what a row needs.
-    const check = permissionCheck(op['x-pve-permissions']);
-    const permission: ToolPermission = {};
-    let privilege: string;
-    if (check !== undefined) {
-      permission.check = check;
-      privilege = describeCheck(check);
-      const disagreement = t.privilege === undefined ? undefined : privilegeDisagreement(t.privilege, check);
-      if (disagreement !== undefined) problem(['privilege'], disagreement);
-    } else if (t.privilege !== undefined && isPrivilegeName(t.privilege)) {
-      permission.rows = t.privilege;
-      privilege = `${t.privilege}, per ${t.output?.shape === 'list' ? 'row' : 'object'}`;
-    } else {
-      if (t.privilege !== undefined) problem(['privilege'], `"${t.privilege}" is not a privilege name (such as VM.Audit); the pinned API lets any token call ${t.path}, so leave privilege out or name what its rows need`);
-      privilege = 'any token';
-    }
-    const specParams = new Map((op.parameters ?? []).map((p) => [`${p.in}:${p.name}`, p]));
-    const templateVars = [...t.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
-    const output = t.output ?? { shape: 'record' as const };
-    const shape = output.shape ?? 'record';
-
-    const properties: Record<string, JsonSchema> = {};
-    const required: string[] = [];
-    const upstreamProps: Record<string, unknown> = {};
-    const upstreamRequired: string[] = [];
-    const params: CompiledParam[] = [];
-    const boundPath = new Set<string>();
-    const upstreamQuery = new Set<string>();
-
-    for (const [arg, p] of Object.entries(t.params ?? {})) {
-      const where = p.in ?? (templateVars.includes(arg) ? 'path' : 'query');
-      const upstream = p.upstream ?? arg;
-      let schema: JsonSchema;
-      let isRequired: boolean;
-      let isBoolean = false;
-      if (where === 'filter') {
-        if (shape !== 'list') problem(['params', arg, 'in'], 'filter arguments need output.shape list');
-        if ((p.match === 'differs') !== (p.value !== undefined)) problem(['params', arg], 'match differs and value go together');
-        schema = p.schema ?? (p.match === 'min' || p.match === 'max' ? { type: 'number' } : p.match === 'differs' ? { type: 'boolean' } : { type: 'string', maxLength: 128 });
-        isRequired = p.required ?? false;
-      } else {
-        const sp = specParams.get(`${where}:${upstream}`);
-        if (sp === undefined) {
-          const other = specParams.get(`${where === 'path' ? 'query' : 'path'}:${upstream}`);
-          problem(['params', arg], other ? `"${upstream}" is a ${other.in} parameter in the spec, not ${where}` : `"${upstream}" is not a ${where} parameter of GET ${t.path}`);
-          continue;
-        }
-        const specSchema = cleanSchema(sp.schema ?? {}) as JsonSchema;
-        isBoolean = typesOf(specSchema).includes('boolean');
-        if (p.schema !== undefined) {
-          for (const w of wideningProblems(p.schema, specSchema)) problem(['params', arg, 'schema'], `widens the spec: ${w}`);
-        }
-        // The spec's patterns are long regexes that would cost every tools/list reader tokens: the
-        // runtime enforces them through upstreamSchema on every call, so only a tool's own is shown.
-        schema = { ...specSchema, ...(p.schema ?? {}) };
-        if (p.schema?.pattern === undefined) delete schema.pattern;
-        delete schema.default;
-        upstreamProps[upstream] = specSchema;
-        if (where === 'path') {
-          boundPath.add(upstream);
-          isRequired = true;
-          upstreamRequired.push(upstream);
-          if (p.required === false) problem(['params', arg, 'required'], 'a path argument is always required');
-        } else {
-          upstreamQuery.add(upstream);
-          isRequired = p.required ?? sp.required === true;
-          if (sp.required === true && !isRequired) problem(['params', arg, 'required'], 'the spec requires it');
-          if (sp.required === true) upstreamRequired.push(upstream);
-        }
-      }
-      // Every whole number sent to Proxmox is bounded: beyond 2^53 it is no longer exact, and from
-      // 1e21 on it is written in exponent form, which Proxmox does not read as an integer.
-      if (where !== 'filter' && typesOf(schema).includes('integer')) {
-        if (arg === 'offset' || upstream === 'start') schema = { ...schema, maximum: Math.min(MAX_OFFSET, typeof schema.maximum === 'number' ? schema.maximum : MAX_OFFSET) };
-        schema.maximum ??= Number.MAX_SAFE_INTEGER;
-        schema.minimum ??= Number.MIN_SAFE_INTEGER;
-      }
-      if (p.description !== undefined) schema = { ...schema, description: p.description };
-      properties[arg] = schema;
-      if (isRequired) required.push(arg);
-      const compiled: CompiledParam = { arg, in: where, upstream, boolean: isBoolean, field: p.field ?? arg, match: p.match ?? 'equals' };
-      if (p.value !== undefined) compiled.value = p.value;
-      if (typesOf(schema).includes('integer')) compiled.integer = true;
-      params.push(compiled);
-    }
-    for (const v of templateVars) if (!boundPath.has(v)) problem(['path'], `{${v}} is not bound by any path argument`);
-
-    const fixedQuery: Record<string, string> = {};
-    for (const [k, v] of Object.entries(t.query ?? {})) {
-      const sp = specParams.get(`query:${k}`);
-      if (sp === undefined) {
-        problem(['query', k], `"${k}" is not a query parameter of GET ${t.path}`);
-        continue;
-      }
-      if (upstreamQuery.has(k)) problem(['query', k], 'is also an argument');
-      const specSchema = cleanSchema(sp.schema ?? {}) as JsonSchema;
-      const ok = specRule(specSchema)(v);
-      if (!ok) problem(['query', k], `${JSON.stringify(v)} does not satisfy the spec's rule for "${k}"`);
-      fixedQuery[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-    }
-    const missing = (op.parameters ?? []).filter((sp) => sp.in === 'query' && sp.required === true && !upstreamQuery.has(sp.name) && !(sp.name in fixedQuery));
-    for (const sp of missing) problem(['params'], `the spec requires query parameter "${sp.name}": bind it or fix it under query`);
-
-    const hasOwn = (n: string): boolean => n in properties;
-    const paged = shape === 'list' && !hasOwn('limit') && !hasOwn('offset');
-    if (shape === 'list') {
-      if (output.sort !== undefined) {
-        if (hasOwn('sort')) problem(['params', 'sort'], 'clashes with output.sort');
-        properties.sort = { enum: output.sort };
-        properties.order = { enum: ['asc', 'desc'] };
-      }
-      if (paged) {
-        properties.limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE };
-        properties.offset = { type: 'integer', minimum: 0, maximum: MAX_OFFSET };
-      }
-    } else {
-      for (const k of ['rows', 'extras', 'key', 'sort', 'pluck', 'page', 'rows_with'] as const) {
-        if (output[k] !== undefined) problem(['output', k], 'applies to output.shape list only');
-      }
-    }
-    if (output.fields !== undefined || output.hidden !== undefined) {
-      if (hasOwn('fields')) problem(['params', 'fields'], 'clashes with output.fields');
-      properties.fields = { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 64, description: '["*"] = all' };
-    }
-    for (const rule of output.errors ?? []) {
-      try {
-        new RegExp(rule.match, 'u');
-      } catch {
-        problem(['output', 'errors'], `match ${JSON.stringify(rule.match)} is not a valid regular expression`);
-      }
-    }
-
-    const inputSchema: JsonSchema = { type: 'object', properties, additionalProperties: false };
-    if (required.length > 0) inputSchema.required = required;
-    // What is checked takes a string of digits for an integer ("100" for a VM ID): the runtime reads
-    // it as the number, and the spec's bounds are checked on that number before anything is sent.
-    const argumentSchema: JsonSchema = {
-      ...inputSchema,
-      properties: Object.fromEntries(
-        Object.entries(properties).map(([k, v]) => [k, typesOf(v).includes('integer') && !Array.isArray(v.type) ? { ...v, type: ['integer', 'string'], pattern: '^-?[0-9]{1,15}$' } : v]),
-      ),
-    };
-    try {
-      STRICT_AJV().compile(argumentSchema);
-    } catch (error) {
-      problem(['params'], `the argument schema does not compile: ${(error as Error).message}`);
-    }
-    const upstreamSchema: JsonSchema = { type: 'object', properties: upstreamProps, required: upstreamRequired };
-
-    const { types, kinds, sortBy } = conventions(output, shape === 'value' || output.unwrap !== undefined ? {} : returnedFields(op, shape), (field, message) => {
-      problem(['output', ...field], message);
-    });
-    const rowProperties = Object.fromEntries(Object.entries(kinds).map(([k, kind]) => [k, SCHEMA_OF[kind]]));
-    const pluckKind = output.pluck === undefined ? undefined : kindOf(types[output.pluck] ?? 'text');
-    // tools/list is read on every turn: the list form (total, offset, next_offset) is explained by
-    // every answer, so only the rows are described.
-    const outputSchema: JsonSchema =
-      shape === 'list'
-        ? { type: 'object', properties: { items: { type: 'array', items: pluckKind !== undefined ? SCHEMA_OF[pluckKind] : { type: 'object', properties: rowProperties } } } }
-        : shape === 'value'
-          ? { type: 'object', properties: { value: {} }, required: ['value'] }
-          : Object.keys(rowProperties).length > 0
-            ? { type: 'object', properties: rowProperties }
-            : { type: 'object' };
-
-    // The output schema is made here, not written in tools.yaml: no compile at start-up for it (the
-    // catalogue test compiles every tool's under strict rules and checks every answer against it).
-    const compiledOutput: OutputSpec = {
-      shape,
-      types,
-      derive: output.derive ?? {},
-      kinds,
-      page: output.page ?? MAX_PAGE,
-      paged,
-      errors: output.errors ?? [],
-    };
-    if (Object.keys(sortBy).length > 0) compiledOutput.sort_by = sortBy;
-    for (const k of ['rows', 'extras', 'key', 'order', 'hidden', 'keep_if', 'sort', 'fields', 'pluck', 'budget', 'omit', 'rows_with', 'unwrap', 'body_error', 'rename', 'redact_by'] as const) {
-      if (output[k] !== undefined) (compiledOutput as unknown as Record<string, unknown>)[k] = output[k];
-    }
-    tools.push({
-      name: t.name,
-      title: t.title,
-      description: t.description.trim(),
-      toolset: t.toolset,
-      path: t.path,
-      privilege,
-      permission,
-      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: t.open_world ?? true },
-      inputSchema: listed(inputSchema),
-      argumentSchema,
-      outputSchema,
-      upstreamSchema,
-      params,
-      fixedQuery,
-      output: compiledOutput,
-    });
+    const tool = compileTool(t, spec, api, problem);
+    if (tool !== undefined) tools.push(tool);
   });
   if (problems.length > 0) throw new ManifestError(problems, file);
   return { tools };
