@@ -64,21 +64,19 @@ export interface ServerDeps {
 /** How long a 2026-07-28 client may keep tools/list: the list never changes while the server runs. */
 const TOOLS_LIST_TTL_MS = 10 * 60 * 1000;
 
-type ToolSchemas = ReadonlyMap<string, { input: StandardSchemaWithJSON<Record<string, unknown>>; output: StandardSchemaWithJSON<Record<string, unknown>> }>;
-
-/**
- * Everything that costs something (the validators, compiled once and on first use, and each tool's
- * schemas) is made once here; the factory it returns builds a fresh McpServer from them, as the
- * SDK's serving entries ask for one per connection (stdio) or per request (HTTP).
- */
 const DEFAULT_INSTRUCTIONS =
   'Read-only access to a Proxmox cluster. Start with get_nodes or get_vms to learn node names and VM IDs; list tools are paged (limit, offset, next_offset).';
 
+/**
+ * Everything a registration needs (the validators, compiled once and on first use, each tool's
+ * schemas, its config and its callback) is made once here; the factory it returns builds a fresh
+ * McpServer from them, as the SDK's serving entries ask for one per connection (stdio) or per
+ * request (HTTP), so a request pays only for the SDK's own registration objects.
+ */
 export function createServerFactory({ manifest, runtime, logger, maxArgumentElements = 256, instructions = DEFAULT_INSTRUCTIONS }: ServerDeps): () => McpServer {
   const validators = createValidatorProvider();
-  const schemas: ToolSchemas = new Map(
-    manifest.tools.map((tool) => [tool.name, { input: argumentsSchema(tool, validators), output: fromJsonSchema<Record<string, unknown>>(tool.outputSchema as JsonSchemaType, validators) }]),
-  );
+  // In manifest order, so tools/list is the same on every connection.
+  const registrations = manifest.tools.map((tool) => registration(tool, runtime, validators, logger));
   return () => {
     const server = new McpServer(
       { name: SERVER_NAME, version: SERVER_VERSION },
@@ -89,8 +87,7 @@ export function createServerFactory({ manifest, runtime, logger, maxArgumentElem
         maxToolInputElements: maxArgumentElements,
       },
     );
-    // In manifest order, so tools/list is the same on every connection.
-    for (const tool of manifest.tools) register(server, tool, runtime, schemas, logger);
+    for (const r of registrations) server.registerTool(r.name, r.config, r.callback);
     return server;
   };
 }
@@ -102,19 +99,17 @@ function argumentsSchema(tool: CompiledTool, validators: jsonSchemaValidator): S
   return { '~standard': { ...checked['~standard'], jsonSchema: { input: listed, output: listed } } };
 }
 
-function register(server: McpServer, tool: CompiledTool, runtime: Runtime, schemas: ToolSchemas, logger: Logger): void {
-  const schema = schemas.get(tool.name);
-  if (schema === undefined) throw new Error(`no schemas made for ${tool.name}`);
-  server.registerTool(
-    tool.name,
-    {
+function registration(tool: CompiledTool, runtime: Runtime, validators: jsonSchemaValidator, logger: Logger) {
+  return {
+    name: tool.name,
+    config: {
       title: tool.title,
       description: tool.description,
-      inputSchema: schema.input,
-      outputSchema: schema.output,
+      inputSchema: argumentsSchema(tool, validators),
+      outputSchema: fromJsonSchema<Record<string, unknown>>(tool.outputSchema, validators),
       annotations: tool.annotations,
     },
-    async (args: Record<string, unknown>, ctx: { mcpReq?: { signal?: AbortSignal } }) => {
+    callback: async (args: Record<string, unknown>, ctx: { mcpReq?: { signal?: AbortSignal } }) => {
       try {
         const result = await runtime.call(tool, args, ctx.mcpReq?.signal);
         return result.isError
@@ -126,5 +121,5 @@ function register(server: McpServer, tool: CompiledTool, runtime: Runtime, schem
         return { content: [{ type: 'text' as const, text: 'The server failed while answering this call. Try again; if it persists, report it with the server log.' }], isError: true };
       }
     },
-  );
+  };
 }

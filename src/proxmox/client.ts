@@ -5,7 +5,7 @@ import type { paths } from '../generated/proxmox-api.js';
 import { noteAnswerSize } from '../memory.js';
 import { registerSecret } from '../secrets.js';
 import { authorization, type ApiDescription } from './api/index.js';
-import { errorBodyText, parseEnvelope } from './envelope.js';
+import { errorBodyText, readEnvelope } from './envelope.js';
 import type { AgentLimits, TlsSettings } from './http.js';
 
 export interface UpstreamOk {
@@ -251,8 +251,10 @@ export function createUpstream(options: ClientOptions): Upstream {
       // openapi-fetch hands error bodies back already parsed when they are JSON.
       const body = data ?? errorBodyText(error);
       if (body === undefined) return { ok: false, status: response.status, kind: 'invalid-json', message: 'the error answer is nested too deeply to read' };
+      const result = await readEnvelope(response.status, response.statusText, body, undefined, options.api.errorBody);
+      // Once read: a collection asked for while a long answer is still read in steps would walk it all.
       noteAnswerSize(body.length);
-      return parseEnvelope(response.status, response.statusText, body, undefined, options.api.errorBody);
+      return result;
     } catch (err) {
       if (err instanceof GuardError) return { ok: false, status: 0, kind: 'refused', message: err.message };
       // encodeURIComponent's answer to a lone UTF-16 surrogate: the argument, not the network, is at fault.
