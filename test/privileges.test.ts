@@ -143,8 +143,8 @@ describe('doctor, per toolset', () => {
           resolve(err);
         });
       });
-      expect(stderr).toMatch(/^PASS {2}toolset guests +all 9 usable: get_vms, /m);
-      expect(stderr).toMatch(/^WARN {2}toolset nodes +0 of 8 usable; not usable: get_nodes, [^\n]*: grant Sys\.Audit on \/nodes; Sys\.Audit on \/nodes\/\{node\}/m);
+      expect(stderr).toMatch(/^PASS {2}toolset guests +all \d+ usable: get_vms, /m);
+      expect(stderr).toMatch(/^WARN {2}toolset nodes +0 of \d+ usable; not usable: get_nodes, [^\n]*: grant Sys\.Audit on \/nodes; Sys\.Audit on \/nodes\/\{node\}/m);
     } finally {
       await fake.close();
     }
