@@ -131,13 +131,14 @@ export function compileManifestFor(yamlText: string, specDoc: unknown, apiId: st
   return compileManifest(yamlText, specDoc, api);
 }
 
-interface SpecParameter {
+/** A parameter of a GET in the pinned spec (the manifest compiler and the `api` toolset read the same facts). */
+export interface SpecParameter {
   name: string;
   in: string;
   required?: boolean;
   schema?: JsonSchema;
 }
-interface SpecOperation {
+export interface SpecOperation {
   parameters?: SpecParameter[];
   responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }>;
   'x-pve-permissions'?: unknown;

@@ -5,7 +5,7 @@
 // these tools is chosen. Endpoints on the deny-list are refused, whatever the path looks like.
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { CompiledParam, CompiledTool, JsonSchema, OutputSpec } from '../manifest/compile.js';
+import type { CompiledParam, CompiledTool, JsonSchema, OutputSpec, SpecOperation, SpecParameter } from '../manifest/compile.js';
 import { describeCheck, permissionCheck } from '../manifest/permissions.js';
 import { deniedReason, type ApiDescription } from '../proxmox/api/index.js';
 
@@ -59,18 +59,6 @@ export function apiTools(): CompiledTool[] {
   ];
 }
 
-interface SpecParameter {
-  name: string;
-  in: string;
-  required?: boolean;
-  schema?: JsonSchema;
-}
-interface SpecOperation {
-  parameters?: SpecParameter[];
-  'x-pve-permissions'?: unknown;
-  responses?: Record<string, { content?: Record<string, { schema?: { properties?: { data?: { type?: unknown } } } }> }>;
-}
-
 export interface Endpoint {
   template: string;
   segments: string[];
@@ -113,7 +101,7 @@ export class ApiCatalogue {
       const op = item?.get;
       if (op === undefined || deniedReason(template, api) !== undefined) continue;
       const params = (op.parameters ?? []).map((p) => ({ ...p, schema: clean(p.schema ?? {}) as JsonSchema }));
-      const data = op.responses?.['200']?.content?.['application/json']?.schema?.properties?.data;
+      const data = (op.responses?.['200']?.content?.['application/json']?.schema?.properties as { data?: { type?: unknown } } | undefined)?.data;
       const check = permissionCheck(op['x-pve-permissions']);
       const endpoint: Endpoint = {
         template,
