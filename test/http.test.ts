@@ -209,6 +209,25 @@ describe('start and stop', () => {
     }
   });
 
+  it('on SIGTERM while start-up still reads the token privileges, exits 0 without waiting for them', async () => {
+    fake.setFault('/access/permissions', { kind: 'hang' });
+    try {
+      // The strict setting makes start-up wait for the privileges for the whole request timeout.
+      const child = spawn(process.execPath, [CLI, 'http'], {
+        env: fakeEnv(fake, { PROXMOX_REQUIRE_READONLY_TOKEN: 'true', PROXMOX_TIMEOUT_MS: '60000', PROXMOX_MCP_HTTP_LISTEN: '127.0.0.1:0' }),
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => {
+        resolve({ code, signal });
+      }));
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 0, signal: null });
+    } finally {
+      fake.clearFaults();
+    }
+  });
+
   it('on SIGTERM finishes the call in flight, refuses new ones, and exits 0', async () => {
     const own = await startHttp(fakeEnv(fake));
     try {

@@ -94,7 +94,17 @@ async function serveHttp(): Promise<void> {
   warnAboutTls(config, logger);
   // Readiness: any answer Proxmox gives a call counts, so a busy server never probes.
   const answers = createAnswerTracker();
-  const prepared = await prepare(config, logger, { wrap: answers.track });
+  // Until it listens: a signal cuts the start-up privilege check and ends the process cleanly.
+  const starting = new AbortController();
+  const stopStarting = (): void => {
+    starting.abort();
+    process.exit(0);
+  };
+  process.once('SIGINT', stopStarting);
+  process.once('SIGTERM', stopStarting);
+  const prepared = await prepare(config, logger, { wrap: answers.track, signal: starting.signal });
+  process.off('SIGINT', stopStarting);
+  process.off('SIGTERM', stopStarting);
   if (prepared === undefined) return;
   try {
     await runHttp({ config, http, logger, app: prepared.app, lastAnswer: answers.lastAnswer }, prepared);
