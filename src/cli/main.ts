@@ -1,8 +1,7 @@
 // Entry point: `proxmox-mcp` serves MCP over stdio; `proxmox-mcp doctor` checks the setup.
 // stdout carries only the protocol; every human-readable line goes to stderr.
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger, type Logger } from '../logger.js';
-import { redactText, stripUnsafe } from '../sanitize.js';
+import { createLogger, terminalLine, type Logger } from '../logger.js';
 import { SERVER_VERSION } from '../mcp/server.js';
 import { prepareApp, StartupError, type PreparedApp, type PrepareOptions } from '../app.js';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
@@ -19,7 +18,7 @@ Usage:
 
 function fail(message: string, code: number): never {
   // May carry the host's words (privilege names): no escapes or secrets reach the terminal.
-  process.stderr.write(`proxmox-mcp: ${redactText(stripUnsafe(message))}\n`);
+  process.stderr.write(`proxmox-mcp: ${message.split('\n').map(terminalLine).join('\n')}\n`);
   process.exit(code);
 }
 
