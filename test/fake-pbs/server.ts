@@ -4,15 +4,11 @@
 // against the PBS pin and recorded.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getCertificates } from '../fake-proxmox/certs.js';
+import { listenTls } from '../fake-proxmox/listen.js';
 import type { FakeProxmox, FakeToken, RecordedRequest } from '../fake-proxmox/server.js';
 import { SpecIndex, validateParams } from '../fake-proxmox/spec.js';
 import { makePbs, type DatastoreModel, type GroupModel, type JobModel, type PbsModel, type TaskModel } from './model.js';
@@ -376,7 +372,6 @@ export async function startFakePbs(options: FakePbsOptions = {}): Promise<FakePb
   if (primary === undefined) throw new Error('fake PBS: at least one token is needed');
   const requests: RecordedRequest[] = [];
   const faults = new Map<string, PbsFault>();
-  let connections = 0;
   let closed = false;
 
   function authenticate(headers: IncomingHttpHeaders): FakeToken {
@@ -466,22 +461,8 @@ export async function startFakePbs(options: FakePbsOptions = {}): Promise<FakePb
     send(res, record, reply);
   }
 
-  const server = createServer({ key: certs.keyPem, cert: certs.certPem, keepAliveTimeout: 10_000 }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      console.error('fake PBS: request failed', error);
-      res.destroy();
-    });
-  });
-  server.on('secureConnection', () => {
-    connections++;
-  });
-  server.on('tlsClientError', () => undefined);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  const dir = await mkdtemp(join(tmpdir(), 'fake-pbs-'));
-  const caFile = join(dir, 'proxy-ca.pem');
-  await writeFile(caFile, certs.caPem);
+  const listener = await listenTls(certs, { label: 'fake PBS', caFile: 'proxy-ca.pem' }, handle);
+  const { port, caFile } = listener;
 
   return {
     url: `https://127.0.0.1:${port}`,
@@ -492,7 +473,7 @@ export async function startFakePbs(options: FakePbsOptions = {}): Promise<FakePb
     fingerprint: certs.fingerprint,
     requests,
     get connections() {
-      return connections;
+      return listener.connections;
     },
     tokenId: primary.id,
     tokenSecret: primary.secret,
@@ -510,14 +491,7 @@ export async function startFakePbs(options: FakePbsOptions = {}): Promise<FakePb
     async close() {
       if (closed) return;
       closed = true;
-      const done = new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-      server.closeAllConnections();
-      await done;
-      await rm(dir, { recursive: true, force: true });
+      await listener.close();
     },
   };
 }

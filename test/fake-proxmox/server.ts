@@ -1,19 +1,14 @@
 // An HTTPS server that answers like a Proxmox VE API (pveproxy): same envelopes, error statuses,
 // reason phrases, delays and connection handling, from a cluster model. Every request is recorded.
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterModel } from './cluster.js';
 import { makeCluster } from './cluster.js';
 import { getCertificates } from './certs.js';
+import { listenTls } from './listen.js';
 import type { FakeCertificates } from './certs.js';
 import { ClusterIndex } from './data.js';
 import { ApiError, Envelope, directoryIndex, handlers, paramError } from './routes.js';
@@ -164,7 +159,6 @@ export async function startFakeProxmox(options: FakeOptions = {}): Promise<FakeP
   const faults = new Map<string, { match: RegExp | string; fault: Fault }>();
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  let connections = 0;
   let closed = false;
   let apidoc: Buffer | undefined;
   // The model does not change while the server runs, so an answer depends only on the token, the
@@ -381,23 +375,8 @@ export async function startFakeProxmox(options: FakeOptions = {}): Promise<FakeP
     }
   }
 
-  const server = createServer({ key: certs.keyPem, cert: certs.certPem, keepAliveTimeout: 10_000 }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      console.error('fake Proxmox: request failed', error);
-      res.destroy();
-    });
-  });
-  server.on('secureConnection', () => {
-    connections++;
-  });
-  // A client that drops the connection mid-handshake is part of the tests, not an error.
-  server.on('tlsClientError', () => undefined);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  const dir = await mkdtemp(join(tmpdir(), 'fake-proxmox-'));
-  const caFile = join(dir, 'pve-root-ca.pem');
-  await writeFile(caFile, certs.caPem);
+  const listener = await listenTls(certs, { label: 'fake Proxmox', caFile: 'pve-root-ca.pem' }, handle);
+  const { port, caFile } = listener;
 
   return {
     url: `https://127.0.0.1:${port}`,
@@ -408,7 +387,7 @@ export async function startFakeProxmox(options: FakeOptions = {}): Promise<FakeP
     fingerprint: certs.fingerprint,
     requests,
     get connections() {
-      return connections;
+      return listener.connections;
     },
     tokenId: primary.id,
     tokenSecret: primary.secret,
@@ -425,10 +404,7 @@ export async function startFakeProxmox(options: FakeOptions = {}): Promise<FakeP
       closed = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => { resolve(); }));
-      server.closeAllConnections();
-      await done;
-      await rm(dir, { recursive: true, force: true });
+      await listener.close();
     },
   };
 }
