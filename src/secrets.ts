@@ -40,6 +40,16 @@ const known = new Set<string>();
  * A value this process holds that must never be written anywhere (the token secret). Known for the
  * life of the process: every redaction after this call cuts it out, wherever it appears.
  */
+/**
+ * What is wrong with a token secret as configured, in words that never echo it; undefined when it can
+ * be one. A secret shorter than MIN_KNOWN_SECRET could not be redacted, so it is refused.
+ */
+export function tokenSecretProblem(value: string): string | undefined {
+  if (!/^[\x21-\x7e]{1,256}$/.test(value)) return 'holds characters a token secret cannot have (whitespace or control characters)';
+  if (value.length < MIN_KNOWN_SECRET) return `is too short to be a token secret (under ${MIN_KNOWN_SECRET} characters; Proxmox makes them 36 long): copy the whole secret`;
+  return undefined;
+}
+
 export function registerSecret(value: string): void {
   if (value.length >= MIN_KNOWN_SECRET) known.add(value);
 }

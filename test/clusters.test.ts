@@ -175,17 +175,19 @@ describe('the clusters file', () => {
 
   it('names the line and field of every other mistake', () => {
     const unknown = clustersFile('clusters:\n  - name: prod\n    host: pve.example.com\n    token_id: "root@pam!mcp"\n    token_secret_env: X\n    verify: false\n');
-    expect(() => loadConfig({ ...BASE, X: 'aaaa', PROXMOX_MCP_CLUSTERS: unknown })).toThrow(`${unknown}:6: clusters[0].verify is not a known key`);
+    expect(() => loadConfig({ ...BASE, X: 'aaaa-bbbb', PROXMOX_MCP_CLUSTERS: unknown })).toThrow(`${unknown}:6: clusters[0].verify is not a known key`);
     const twice = clustersFile('clusters:\n  - name: a\n    host: h1\n    token_id: "root@pam!mcp"\n    token_secret_env: X\n  - name: a\n    host: h2\n    token_id: "root@pam!mcp"\n    token_secret_env: X\n');
-    expect(() => loadConfig({ ...BASE, X: 'aaaa', PROXMOX_MCP_CLUSTERS: twice })).toThrow(`${twice}:6: clusters[1].name "a" is used by an earlier cluster`);
+    expect(() => loadConfig({ ...BASE, X: 'aaaa-bbbb', PROXMOX_MCP_CLUSTERS: twice })).toThrow(`${twice}:6: clusters[1].name "a" is used by an earlier cluster`);
+    // Too short to be redacted wherever it might appear: refused, and never echoed.
+    expect(() => loadConfig({ ...BASE, X: 'zq7x', PROXMOX_MCP_CLUSTERS: twice })).toThrow(/clusters\[0\]\.token_secret_env is too short to be a token secret/);
     const unset = clustersFile('clusters:\n  - name: a\n    host: h1\n    token_id: "root@pam!mcp"\n    token_secret_env: NOT_SET\n');
     expect(() => loadConfig({ ...BASE, PROXMOX_MCP_CLUSTERS: unset })).toThrow(/clusters\[0\]\.token_secret_env names NOT_SET, which is not set/);
     const mixed = clustersFile('clusters:\n  - name: a\n    host: h1\n    token_id: "root@pam!mcp"\n    token_secret_env: X\n  - name: b\n    api: pbs\n    host: h2\n    token_id: "root@pam!mcp"\n    token_secret_env: X\n');
-    expect(() => loadConfig({ ...BASE, X: 'aaaa', PROXMOX_MCP_CLUSTERS: mixed })).toThrow(`${mixed}:7: clusters[1].api is Proxmox Backup Server, but the first cluster's is Proxmox VE: one server lists one API's tools`);
+    expect(() => loadConfig({ ...BASE, X: 'aaaa-bbbb', PROXMOX_MCP_CLUSTERS: mixed })).toThrow(`${mixed}:7: clusters[1].api is Proxmox Backup Server, but the first cluster's is Proxmox VE: one server lists one API's tools`);
   });
 
   it('keeps the single-cluster variables as one cluster named default', () => {
-    const config = loadConfig({ PROXMOX_HOST: 'pve.example.com', PROXMOX_TOKEN_ID: 'root@pam!mcp', PROXMOX_TOKEN_SECRET: 'aaaa' });
+    const config = loadConfig({ PROXMOX_HOST: 'pve.example.com', PROXMOX_TOKEN_ID: 'root@pam!mcp', PROXMOX_TOKEN_SECRET: 'aaaa-bbbb' });
     expect(config.clusters.map((c) => c.name)).toEqual(['default']);
   });
 });

@@ -49,6 +49,13 @@ describe('start-up refuses bad configuration', () => {
     expect(r.stderr).not.toContain('secretvalue');
   });
 
+  it('refuses a secret too short to be redacted, without echoing it', () => {
+    const r = start({ ...GOOD, PROXMOX_TOKEN_SECRET: 'zq7x' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/PROXMOX_TOKEN_SECRET is too short to be a token secret/);
+    expect(r.stderr).not.toContain('zq7x');
+  });
+
   it('refuses a malformed config file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pmcp-'));
     const file = join(dir, 'config.json');

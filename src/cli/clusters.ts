@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { apiForService, type ApiDescription } from '../proxmox/api/index.js';
 import { FINGERPRINT_FORM, parseFingerprint } from '../proxmox/fingerprint.js';
-import { tokenIdProblem } from '../secrets.js';
+import { tokenIdProblem, tokenSecretProblem } from '../secrets.js';
 
 export interface ClusterSettings {
   name: string;
@@ -99,7 +99,9 @@ export function loadClusters(file: string, env: Record<string, string | undefine
       if (secret === undefined || secret === '') throw problem('token_secret_env', `names ${variable}, which is not set`);
     }
     // The secret is never echoed, not even when it is malformed.
-    if (secret === undefined || !/^[\x21-\x7e]{1,256}$/.test(secret)) throw problem(sources[0] ?? 'token_secret', 'holds characters a token secret cannot have (whitespace or control characters)');
+    if (secret === undefined) throw problem(sources[0] ?? 'token_secret', 'is empty');
+    const secretProblem = tokenSecretProblem(secret);
+    if (secretProblem !== undefined) throw problem(sources[0] ?? 'token_secret', secretProblem);
     const caFile = str('ca_file');
     if (caFile !== undefined) {
       try {

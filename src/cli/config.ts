@@ -5,7 +5,7 @@ import type { LogLevel } from '../logger.js';
 import { nameList, type ToolChoice } from '../manifest/toolsets.js';
 import { API_DESCRIPTIONS, DEFAULT_API, apiForService, type ApiDescription } from '../proxmox/api/index.js';
 import { FINGERPRINT_FORM, parseFingerprint } from '../proxmox/fingerprint.js';
-import { tokenIdProblem } from '../secrets.js';
+import { tokenIdProblem, tokenSecretProblem } from '../secrets.js';
 import { loadClusters, type ClusterSettings } from './clusters.js';
 
 /** How to reach and trust a Proxmox host: what the server, doctor and spec:pull share. */
@@ -248,7 +248,8 @@ function loadSingleCluster(env: Env): Omit<Config, 'clusters'> {
   const tokenSecret = readSecretSetting(env, 'PROXMOX_TOKEN_SECRET', warnings) ?? file.tokenSecret;
   if (tokenSecret === undefined) throw new ConfigError('PROXMOX_TOKEN_SECRET is required (or PROXMOX_TOKEN_SECRET_FILE naming a file that holds it): the secret shown once when the token was created');
   // The secret is never echoed, not even when it is malformed.
-  if (!/^[\x21-\x7e]{1,256}$/.test(tokenSecret)) throw new ConfigError('PROXMOX_TOKEN_SECRET holds characters a token secret cannot have (whitespace or control characters)');
+  const secretProblem = tokenSecretProblem(tokenSecret);
+  if (secretProblem !== undefined) throw new ConfigError(`PROXMOX_TOKEN_SECRET ${secretProblem}`);
 
   const levelText = (get('PROXMOX_LOG_LEVEL') ?? file.logLevel ?? 'INFO').trim().toUpperCase();
   const logLevel = LEVELS[levelText];
