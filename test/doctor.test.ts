@@ -85,6 +85,20 @@ describe('proxmox-mcp doctor', () => {
     expect(strict.status).toBe(1);
   });
 
+  it('privileges that cannot be read warn (exit 0), and fail with PROXMOX_REQUIRE_READONLY_TOKEN=true, as start-up refuses', async () => {
+    fake.setFault('/access/permissions', { kind: 'status', status: 500, reason: 'Internal Server Error' });
+    try {
+      const warn = await doctor(fakeEnv(fake));
+      expect(warn.stderr).toMatch(/^WARN\s+token privileges\s+could not be read/m);
+      expect(warn.status).toBe(0);
+      const strict = await doctor(fakeEnv(fake, { PROXMOX_REQUIRE_READONLY_TOKEN: 'true' }));
+      expect(strict.stderr).toMatch(/^FAIL\s+token privileges\s+could not be read/m);
+      expect(strict.status).toBe(1);
+    } finally {
+      fake.clearFaults();
+    }
+  });
+
   it('an unreachable port fails reachability', async () => {
     const r = await doctor(fakeEnv(fake, { PROXMOX_PORT: String(await closedPort()) }));
     expect(r.stderr).toMatch(/^FAIL\s+reachability\s+.*connection refused.*check PROXMOX_HOST, PROXMOX_PORT/m);

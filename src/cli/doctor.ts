@@ -3,7 +3,7 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createUpstream, type UpstreamFailure } from '../proxmox/client.js';
 import { baseUrl, upstreamOptions } from '../proxmox/upstream-options.js';
-import { checkTokenPrivileges, describeExcess } from '../proxmox/token-check.js';
+import { checkTokenPrivileges, describeExcess, judgeTokenCheck } from '../proxmox/token-check.js';
 import { DEFAULT_API } from '../proxmox/api/index.js';
 import { terminalLine } from '../logger.js';
 import { registerSecret } from '../secrets.js';
@@ -78,9 +78,12 @@ async function checkCluster(config: Config, report: Report): Promise<void> {
     else report('WARN', 'release', `${api.product} ${running}, but the pinned API is ${api.pinnedRelease}: run "${pull}" to re-pin and see which tools change`);
 
     const check = await checkTokenPrivileges(upstream, config.requestTimeoutMs, api);
-    if (check.error !== undefined) report('WARN', 'token privileges', `could not be read (${check.error})`);
+    // The same verdict start-up reaches: with PROXMOX_REQUIRE_READONLY_TOKEN=true what it refuses fails here.
+    const verdict = judgeTokenCheck(check, config.tokenId, config.requireReadonlyToken, api);
+    const level: Verdict = verdict.refuse !== undefined ? 'FAIL' : 'WARN';
+    if (check.error !== undefined) report(level, 'token privileges', `could not be read (${check.error})`);
     else if (check.ok) report('PASS', 'token privileges', 'read-only (audit privileges only)');
-    else report(config.requireReadonlyToken ? 'FAIL' : 'WARN', 'token privileges', describeExcess(config.tokenId, check.excess, api));
+    else report(level, 'token privileges', describeExcess(config.tokenId, check.excess, api));
     if (check.privileges !== undefined) await reportToolsets(config, check.privileges, report);
   } finally {
     await upstream.close();
